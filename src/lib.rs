@@ -1,0 +1,2 @@
+pub mod roster;
+pub mod secret;
