@@ -1,2 +1,3 @@
+pub mod payload;
 pub mod roster;
 pub mod secret;
