@@ -1,3 +1,4 @@
+pub mod dashboard;
 pub mod payload;
 pub mod roster;
 pub mod secret;

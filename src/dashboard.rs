@@ -1,0 +1,622 @@
+//! The Team Dashboard REST client: one method per documented endpoint.
+//!
+//! This module knows the wire format (paths, auth forms, bodies) and how to
+//! classify what went wrong, so that callers can decide between retrying,
+//! looking the user up, and giving up. It does not retry by itself and
+//! prints nothing; the token never leaves it except in request headers.
+
+use std::net::IpAddr;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde::Deserialize;
+use url::Url;
+
+use crate::payload::SaveUser;
+use crate::secret::Secret;
+
+/// How long one request may take unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest part of an answer's body quoted in an error message.
+const SNIPPET_CHARS: usize = 120;
+
+/// Problems with the dashboard address or the client's settings, found
+/// before anything is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(
+        "`{0}` is neither a tenant name (such as `company`) nor an address \
+         (such as https://company.softphone.pro)"
+    )]
+    BadAddress(String),
+    #[error(
+        "refusing to send the token over plain http to {0}, where anyone on the \
+         network could read it; use https, or pass --allow-http if you really mean it"
+    )]
+    PlainHttp(String),
+    #[error("could not set up the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// What went wrong with one request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The dashboard answered with an error status.
+    #[error("the dashboard answered {status}{}", quote(.message))]
+    Status {
+        status: StatusCode,
+        /// A short, safe snippet of the answer's body.
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// No answer within the timeout; the request may have been processed.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The connection could not be made; nothing was sent.
+    #[error("could not connect to the dashboard: {0}")]
+    Connect(String),
+    /// The connection broke after the request was sent; it may have been
+    /// processed.
+    #[error("the connection was lost: {0}")]
+    Lost(String),
+    /// A 2xx answer we could not understand.
+    #[error("the dashboard's answer was not understood: {0}")]
+    Unexpected(String),
+}
+
+fn quote(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+impl ApiError {
+    /// 401 or 403: the token (or the login) was rejected.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, ApiError::Status { status, .. }
+            if *status == StatusCode::UNAUTHORIZED || *status == StatusCode::FORBIDDEN)
+    }
+
+    /// Whether the request may have been carried out although we got no
+    /// success: a timeout, a lost connection, or any 5xx answer.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ApiError::Timeout(_) | ApiError::Lost(_) => true,
+            ApiError::Status { status, .. } => status.is_server_error(),
+            _ => false,
+        }
+    }
+
+    /// Whether trying again later may succeed: network trouble, 429, and
+    /// the gateway statuses 502, 503 and 504. A 500 is not retried.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Timeout(_) | ApiError::Lost(_) | ApiError::Connect(_) => true,
+            ApiError::Status { status, .. } => matches!(status.as_u16(), 429 | 502 | 503 | 504),
+            ApiError::Unexpected(_) => false,
+        }
+    }
+
+    /// How long the dashboard asked us to wait (`Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when there was an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(status.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// What the vendor's line puts after "got error": the status number,
+    /// or a word for failures without one.
+    pub fn short(&self) -> String {
+        match self {
+            ApiError::Status { status, .. } => status.as_u16().to_string(),
+            ApiError::Timeout(_) => "timeout".into(),
+            ApiError::Connect(_) => "connection refused".into(),
+            ApiError::Lost(_) => "connection lost".into(),
+            ApiError::Unexpected(_) => "unexpected answer".into(),
+        }
+    }
+
+    /// The dashboard's own short message, if it gave one.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            ApiError::Status { message, .. } if !message.is_empty() => Some(message),
+            _ => None,
+        }
+    }
+}
+
+/// Settings for talking to one dashboard.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    /// Accept any certificate (`--insecure`).
+    pub insecure: bool,
+    /// Allow the token over plain http to a host that is not loopback.
+    pub allow_http: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            timeout: DEFAULT_TIMEOUT,
+            insecure: false,
+            allow_http: false,
+        }
+    }
+}
+
+/// Turns `--dashboard` into a base URL: a tenant name means
+/// `https://TENANT.softphone.pro/`, anything with `://` is taken as given.
+pub fn resolve_address(input: &str) -> Result<Url, SetupError> {
+    let input = input.trim();
+    let bad = || SetupError::BadAddress(input.to_string());
+    let mut url = if input.contains("://") {
+        Url::parse(input).map_err(|_| bad())?
+    } else if !input.is_empty() && input.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Url::parse(&format!("https://{input}.softphone.pro/")).map_err(|_| bad())?
+    } else {
+        return Err(bad());
+    };
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(bad());
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// A user as the list endpoint returns it.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+pub struct User {
+    pub id: u64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub surname: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub state: serde_json::Value,
+    #[serde(default)]
+    pub role: serde_json::Value,
+    /// Team names (the list gives names, not IDs).
+    #[serde(default)]
+    pub groups: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub sfversion: Option<String>,
+}
+
+/// One answer of the list endpoint.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPage {
+    pub total_count: u64,
+    pub users: Vec<User>,
+}
+
+/// Sort direction of the list endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+/// Which users to list: all of them, or one page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    pub sort_column: Option<String>,
+    pub direction: Option<Direction>,
+    /// `None` asks for every user (`allUsers=true`).
+    pub page: Option<Page>,
+}
+
+/// A page of the list: numbers count from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub number: u32,
+    pub size: u32,
+}
+
+impl ListQuery {
+    /// Every user, in the dashboard's default order.
+    pub fn all() -> ListQuery {
+        ListQuery {
+            sort_column: None,
+            direction: None,
+            page: None,
+        }
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(column) = &self.sort_column {
+            pairs.push(("sortColumn", column.clone()));
+        }
+        if let Some(direction) = self.direction {
+            let text = if direction == Direction::Asc {
+                "asc"
+            } else {
+                "desc"
+            };
+            pairs.push(("sortDirection", text.to_string()));
+        }
+        match self.page {
+            Some(page) => {
+                pairs.push(("pageSize", page.size.to_string()));
+                pairs.push(("pageNumber", page.number.to_string()));
+                pairs.push(("allUsers", "false".into()));
+            }
+            None => pairs.push(("allUsers", "true".into())),
+        }
+        pairs
+    }
+}
+
+/// A client for one dashboard, holding the token.
+#[derive(Debug)]
+pub struct Dashboard {
+    base: Url,
+    http: reqwest::Client,
+    timeout: Duration,
+    /// Replaced when the tool logs in again mid-run.
+    token: RwLock<Secret>,
+}
+
+impl Dashboard {
+    /// A client for `base` (see [`resolve_address`]) that will present
+    /// `token`, which may be empty until [`Dashboard::login`] is called.
+    pub fn new(base: Url, token: Secret, options: &ClientOptions) -> Result<Dashboard, SetupError> {
+        if base.scheme() == "http" && !is_loopback(&base) && !options.allow_http {
+            return Err(SetupError::PlainHttp(base.to_string()));
+        }
+        if options.insecure {
+            tracing::warn!("--insecure: the dashboard's certificate is not checked");
+        }
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .danger_accept_invalid_certs(options.insecure)
+            .user_agent(concat!("provision/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(SetupError::Client)?;
+        Ok(Dashboard {
+            base,
+            http,
+            timeout: options.timeout,
+            token: RwLock::new(token),
+        })
+    }
+
+    /// The dashboard's base URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// Replaces the token, after logging in again.
+    pub fn set_token(&self, token: Secret) {
+        *self.token.write().unwrap_or_else(|e| e.into_inner()) = token;
+    }
+
+    fn token(&self) -> Secret {
+        self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The full URL of an API path such as `api/settings/users`.
+    pub fn endpoint(&self, path: &str) -> Url {
+        self.base
+            .join(path)
+            .expect("API paths are valid relative URLs")
+    }
+
+    /// Both auth forms the API page shows: the Bearer header for user and
+    /// Asterisk calls, the `jwt` cookie for report downloads.
+    pub fn auth_headers(&self) -> HeaderMap {
+        let token = self.token();
+        let mut headers = HeaderMap::new();
+        let values = (
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())),
+            HeaderValue::from_str(&format!("jwt={}", token.expose())),
+        );
+        if let (Ok(mut bearer), Ok(mut cookie)) = values {
+            bearer.set_sensitive(true);
+            cookie.set_sensitive(true);
+            headers.insert(header::AUTHORIZATION, bearer);
+            headers.insert(header::COOKIE, cookie);
+        }
+        headers
+    }
+
+    /// The HTTP client, for the streaming endpoints built elsewhere.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// `POST /login/api/auth`: the token from the `jwt` cookie.
+    pub async fn login(&self, email: &str, password: &Secret) -> Result<Secret, ApiError> {
+        let url = self.endpoint("login/api/auth");
+        tracing::debug!(%url, email, "logging in");
+        let body = serde_json::json!({ "login": email, "password": password.expose() });
+        let referer = self.endpoint("login/");
+        let response = self
+            .http
+            .post(url)
+            .header(header::ACCEPT, "application/json, text/plain, */*")
+            .header(header::REFERER, referer.as_str())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let response = check_status(response).await?;
+        jwt_cookie(response.headers())
+            .ok_or_else(|| ApiError::Unexpected("the login answer has no `jwt` cookie".into()))
+    }
+
+    /// `POST /api/settings/users/save`: the new user's ID.
+    pub async fn save_user(&self, user: &SaveUser) -> Result<u64, ApiError> {
+        let url = self.endpoint("api/settings/users/save");
+        tracing::trace!(%url, email = %user.email, "saving user");
+        let response = self
+            .http
+            .post(url)
+            .headers(self.auth_headers())
+            .json(user)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let body = read_body(check_status(response).await?, self).await?;
+        parse_id(&body).ok_or_else(|| {
+            ApiError::Unexpected(format!(
+                "expected the new user's ID, got {}",
+                snippet(&body)
+            ))
+        })
+    }
+
+    /// `GET /api/settings/users`.
+    pub async fn list_users(&self, query: &ListQuery) -> Result<UserPage, ApiError> {
+        let mut url = self.endpoint("api/settings/users");
+        url.query_pairs_mut().extend_pairs(query.pairs());
+        tracing::debug!(%url, "listing users");
+        let response = self
+            .http
+            .get(url)
+            .headers(self.auth_headers())
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let body = read_body(check_status(response).await?, self).await?;
+        serde_json::from_str(&body).map_err(|e| {
+            ApiError::Unexpected(format!(
+                "the user list is not valid ({e}): {}",
+                snippet(&body)
+            ))
+        })
+    }
+
+    /// `POST /api/settings/users/delete` with a JSON array of IDs.
+    pub async fn delete_users(&self, ids: &[u64]) -> Result<(), ApiError> {
+        let url = self.endpoint("api/settings/users/delete");
+        tracing::debug!(%url, count = ids.len(), "deleting users");
+        let response = self
+            .http
+            .post(url)
+            .headers(self.auth_headers())
+            .json(ids)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        check_status(response).await.map(drop)
+    }
+
+    /// Sorts a reqwest failure into what callers can act on.
+    pub fn classify(&self, error: reqwest::Error) -> ApiError {
+        let text = error_chain(&error);
+        if error.is_timeout() {
+            ApiError::Timeout(self.timeout)
+        } else if error.is_connect() {
+            ApiError::Connect(text)
+        } else if error.is_decode() {
+            ApiError::Unexpected(text)
+        } else {
+            ApiError::Lost(text)
+        }
+    }
+}
+
+/// The whole cause chain on one line; reqwest's own message is terse.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Passes a success through; turns anything else into [`ApiError::Status`].
+pub async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let retry_after = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response.text().await.unwrap_or_default();
+    Err(ApiError::Status {
+        status,
+        message: snippet(&body),
+        retry_after,
+    })
+}
+
+async fn read_body(response: reqwest::Response, dashboard: &Dashboard) -> Result<String, ApiError> {
+    response.text().await.map_err(|e| dashboard.classify(e))
+}
+
+/// The start of a body, on one line, safe to print: control characters
+/// dropped and cut to a readable length.
+pub fn snippet(body: &str) -> String {
+    let flat: String = body
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > SNIPPET_CHARS {
+        let cut: String = flat.chars().take(SNIPPET_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}
+
+/// The new user's ID: a bare integer, or a JSON object with `id`.
+fn parse_id(body: &str) -> Option<u64> {
+    let body = body.trim();
+    if let Ok(id) = body.parse::<u64>() {
+        return Some(id);
+    }
+    match serde_json::from_str::<serde_json::Value>(body).ok()? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::Object(map) => {
+            let id = map.get("id")?;
+            id.as_u64().or_else(|| id.as_str()?.parse().ok())
+        }
+        _ => None,
+    }
+}
+
+/// The `jwt` cookie's value among the `Set-Cookie` headers.
+fn jwt_cookie(headers: &HeaderMap) -> Option<Secret> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| cookie::Cookie::parse(value).ok())
+        .find(|cookie| cookie.name() == "jwt" && !cookie.value().is_empty())
+        .map(|cookie| Secret::new(cookie.value()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_names_become_hosted_addresses() {
+        assert_eq!(
+            resolve_address("company").unwrap().as_str(),
+            "https://company.softphone.pro/"
+        );
+        assert_eq!(
+            resolve_address("http://127.0.0.1:8080").unwrap().as_str(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(
+            resolve_address("https://pbx.example.com/team")
+                .unwrap()
+                .as_str(),
+            "https://pbx.example.com/team/"
+        );
+        assert!(resolve_address("company.softphone.pro").is_err());
+        assert!(resolve_address("ftp://x").is_err());
+    }
+
+    #[test]
+    fn the_token_never_goes_over_plain_http_to_another_host() {
+        let options = ClientOptions::default();
+        let remote = Url::parse("http://dashboard.example.com/").unwrap();
+        let error = Dashboard::new(remote.clone(), Secret::new("t"), &options).unwrap_err();
+        assert!(error.to_string().contains("--allow-http"));
+        let allowed = ClientOptions {
+            allow_http: true,
+            ..options.clone()
+        };
+        assert!(Dashboard::new(remote, Secret::new("t"), &allowed).is_ok());
+        for local in [
+            "http://127.0.0.1:9/",
+            "http://localhost:9/",
+            "http://[::1]:9/",
+        ] {
+            assert!(Dashboard::new(Url::parse(local).unwrap(), Secret::new("t"), &options).is_ok());
+        }
+    }
+
+    #[test]
+    fn ids_come_bare_or_in_an_object() {
+        assert_eq!(parse_id("17"), Some(17));
+        assert_eq!(parse_id(" 17\n"), Some(17));
+        assert_eq!(parse_id(r#"{"id": 5}"#), Some(5));
+        assert_eq!(parse_id(r#"{"id": "6"}"#), Some(6));
+        assert_eq!(parse_id("<html>"), None);
+        assert_eq!(parse_id("-3"), None);
+    }
+
+    #[test]
+    fn the_token_is_the_jwt_cookie() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("lang=en; Path=/"),
+        );
+        headers.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("jwt=abc.def+g=; Path=/; HttpOnly"),
+        );
+        assert_eq!(jwt_cookie(&headers).unwrap().expose(), "abc.def+g=");
+    }
+
+    #[test]
+    fn snippets_are_short_and_on_one_line() {
+        assert_eq!(snippet("  bad\r\n request \u{7}"), "bad request");
+        let long = "x".repeat(500);
+        assert_eq!(snippet(&long).chars().count(), SNIPPET_CHARS + 1);
+    }
+
+    #[test]
+    fn classification_follows_the_retry_rules() {
+        let status = |code: u16| ApiError::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            message: String::new(),
+            retry_after: None,
+        };
+        assert!(status(500).outcome_unknown() && !status(500).is_transient());
+        assert!(status(503).outcome_unknown() && status(503).is_transient());
+        assert!(status(429).is_transient() && !status(429).outcome_unknown());
+        assert!(status(401).is_auth() && status(403).is_auth());
+        assert!(!status(400).is_transient() && !status(400).outcome_unknown());
+        assert!(ApiError::Connect("x".into()).is_transient());
+        assert!(!ApiError::Connect("x".into()).outcome_unknown());
+    }
+}
