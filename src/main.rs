@@ -1,1 +1,47 @@
-fn main() {}
+//! The `provision` binary: parse, set up logging, run, exit with a code
+//! from the documented table.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use provision::cli::Cli;
+use provision::exit::Exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    provision::logging::init(cli.verbosity);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: failed to start the async runtime: {error}");
+            return ExitCode::from(Exit::Invalid.code());
+        }
+    };
+    let exit = match runtime.block_on(provision::commands::run(cli)) {
+        Ok(exit) => exit,
+        Err(error) => report(&error),
+    };
+    ExitCode::from(exit.code())
+}
+
+/// Prints an error chain on one line, plus a hint when we have one.
+fn report(error: &anyhow::Error) -> Exit {
+    // A closed pipe (`provision ... | head`) is the reader's choice, not
+    // our failure.
+    let broken_pipe = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return Exit::Success;
+    }
+    eprintln!("error: {error:#}");
+    if let Some(hint) = Exit::hint(error) {
+        eprintln!("hint: {hint}");
+    }
+    Exit::for_error(error)
+}
