@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Benchmark for `provision --dry-run` (issue: foundation).
+#
+# Generates a file of ROWS valid agents (default 1,000,000), then times, in
+# the same run and on the same file:
+#   1. merely parsing it with the csv crate (examples/csv_parse_only.rs);
+#   2. `provision --dry-run FILE` (text output to /dev/null);
+#   3. `provision --dry-run --output json FILE` (to /dev/null).
+# Each is run RUNS times (default 3) and the best wall time is kept; peak
+# memory (max RSS) comes from /usr/bin/time, or from /proc if it is absent.
+# Targets: dry run at most 2x the parse-only time; peak memory under 150 MB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rows=${ROWS:-1000000}
+runs=${RUNS:-3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+file="$work/agents.csv"
+
+cargo build --release --quiet --bin provision --example csv_parse_only
+python3 scripts/gen-agents.py --rows "$rows" "$file"
+echo "file: $rows rows, $(du -h "$file" | cut -f1)"
+
+# measure NAME COMMAND...: prints "NAME best_seconds peak_kib"
+measure() {
+    local name=$1; shift
+    local best="" peak=0
+    for _ in $(seq "$runs"); do
+        local out="$work/time.txt"
+        local start end secs rss
+        start=$(date +%s.%N)
+        if [ -x /usr/bin/time ]; then
+            /usr/bin/time -f '%M' -o "$out" "$@" >/dev/null 2>"$work/stderr" || true
+            rss=$(tail -n 1 "$out")
+        else
+            "$@" >/dev/null 2>"$work/stderr" || true
+            rss=0
+        fi
+        end=$(date +%s.%N)
+        secs=$(echo "$end - $start" | bc)
+        if [ -z "$best" ] || [ "$(echo "$secs < $best" | bc)" = 1 ]; then best=$secs; fi
+        if [ "$rss" -gt "$peak" ]; then peak=$rss; fi
+    done
+    printf '%-22s %8.3f s   peak %6.1f MB\n' "$name" "$best" "$(echo "$peak / 1024" | bc -l)"
+    echo "$best" > "$work/$name.secs"
+    echo "$peak" > "$work/$name.kib"
+}
+
+measure parse-only target/release/examples/csv_parse_only "$file"
+measure dry-run target/release/provision -q --dry-run "$file"
+measure dry-run-json target/release/provision -q --dry-run --output json "$file"
+
+base=$(cat "$work/parse-only.secs")
+status=0
+for name in dry-run dry-run-json; do
+    ratio=$(echo "$(cat "$work/$name.secs") / $base" | bc -l)
+    mb=$(echo "$(cat "$work/$name.kib") / 1024" | bc -l)
+    verdict=ok
+    if [ "$(echo "$ratio > 2" | bc)" = 1 ] || [ "$(echo "$mb >= 150" | bc)" = 1 ]; then
+        verdict=MISSED; status=1
+    fi
+    printf '%-22s %.2fx parse-only, %.1f MB peak: %s\n' "$name" "$ratio" "$mb" "$verdict"
+done
+exit $status
