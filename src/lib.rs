@@ -1,2 +1,3 @@
 pub mod roster;
+pub mod sandbox;
 pub mod secret;
