@@ -13,7 +13,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta};
 
 use super::App;
 use super::http::{AnyAuth, ApiError, Query};
-use super::store::{ADMIN_ID, lock};
+use super::store::{ADMIN_ID, ADMIN_NAME, lock};
 
 /// The MIME type of an `.xlsx` workbook.
 pub const XLSX_CONTENT_TYPE: &str =
@@ -33,7 +33,7 @@ fn agents(app: &App) -> Vec<Agent> {
     let admin = Agent {
         id: ADMIN_ID,
         email: app.admin_email.clone(),
-        name: "Sandbox Administrator".to_string(),
+        name: format!("{} {}", ADMIN_NAME.0, ADMIN_NAME.1),
     };
     let table = lock(&app.store.users);
     let created = table.users.values().map(|user| Agent {

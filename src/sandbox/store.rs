@@ -17,6 +17,9 @@ use crate::secret::Secret;
 /// The administrator's user ID; created users get IDs from 2 up.
 pub const ADMIN_ID: u64 = 1;
 
+/// The administrator's first name and surname, as lists and reports show them.
+pub const ADMIN_NAME: (&str, &str) = ("Sandbox", "Administrator");
+
 /// A user created through `POST /api/settings/users/save`, with every field
 /// of the payload as received (the password too, for round-trip checks).
 #[derive(Debug, Clone, PartialEq)]

@@ -16,7 +16,7 @@ use crate::secret::Secret;
 use super::App;
 use super::faults::Rolls;
 use super::http::{ApiError, BearerAuth, Query, json_body};
-use super::store::{ADMIN_ID, AppliedFault, StoredUser, lock};
+use super::store::{ADMIN_ID, ADMIN_NAME, AppliedFault, StoredUser, lock};
 
 /// The longest `name`, `surname`, `email` and `password`, in characters.
 pub const MAX_FIELD_CHARS: usize = 256;
@@ -224,17 +224,20 @@ pub async fn delete(
         return Err(ApiError::bad_request("the administrator cannot be deleted"));
     }
 
+    let requested = ids.len();
     let ignored: Vec<u64> = {
         let mut table = lock(&app.store.users);
         ids.into_iter()
             .filter(|id| table.users.remove(id).is_none())
             .collect()
     };
+    if ignored.len() < requested {
+        app.persist().await;
+    }
     if !ignored.is_empty() {
         tracing::debug!(?ignored, "delete ignored unknown user IDs");
         lock(&app.store.ignored_deletes).extend(ignored);
     }
-    app.persist().await;
     Ok(StatusCode::OK)
 }
 
@@ -316,8 +319,8 @@ fn positive(query: &Query, name: &str, default: usize) -> Result<usize, ApiError
 fn listed_users(app: &App) -> Vec<ListedUser> {
     let admin = ListedUser {
         id: ADMIN_ID,
-        name: "Sandbox".to_string(),
-        surname: "Administrator".to_string(),
+        name: ADMIN_NAME.0.to_string(),
+        surname: ADMIN_NAME.1.to_string(),
         email: app.admin_email.clone(),
         state: USER_STATE,
         role: "ADMIN".to_string(),

@@ -1,6 +1,6 @@
 //! The state file across restarts.
 
-use super::{payload, save_text};
+use super::{at, payload, save_text};
 use crate::sandbox::{SandboxOptions, start};
 
 /// Users and the next ID survive a restart with the same file.
@@ -22,10 +22,20 @@ async fn state_survives_a_restart() {
     assert_eq!(second.users(), before);
     assert_eq!(save_text(&second, &payload("c@example.com")).await.1, "4");
     assert_eq!(save_text(&second, &payload("a@example.com")).await.0, 500);
-    // Written after the change, not only on shutdown.
+    let deleted = reqwest::Client::new()
+        .post(at(&second, "/api/settings/users/delete"))
+        .bearer_auth(second.admin_token().expose())
+        .json(&serde_json::json!([3]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    // Written after each change, not only on shutdown.
     drop(second);
     let third = start(options()).await.unwrap();
-    assert_eq!(third.users().len(), 3);
+    let ids: Vec<u64> = third.users().iter().map(|user| user.id).collect();
+    assert_eq!(ids, [2, 4]);
+    assert_eq!(save_text(&third, &payload("d@example.com")).await.1, "5");
 }
 
 /// A state file that is not ours is an error at start, not an empty sandbox.
