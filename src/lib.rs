@@ -17,5 +17,6 @@ pub mod payload;
 pub mod provision;
 pub mod report;
 pub mod roster;
+pub mod sandbox;
 pub mod secret;
 pub mod signal;
