@@ -9,6 +9,17 @@ use std::fmt;
 
 use crate::secret::Secret;
 
+mod decode;
+mod emails;
+mod error;
+mod header;
+mod rows;
+mod rules;
+mod xlsx;
+
+pub use error::RosterError;
+pub use rows::{Rows, open};
+
 /// How the file is to be read; `None` means "detect it".
 #[derive(Clone, Debug, Default)]
 pub struct ReadOptions {
