@@ -217,3 +217,6 @@ pub struct CheckedRow {
     /// Every error and warning of this row.
     pub problems: Vec<Problem>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -53,9 +53,21 @@ fn csv_source(
         Some(given) => (given, None),
         None => header::sniff_delimiter(prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&prefix)),
     };
+    // NOTE: with CRLF line ends the csv crate reports each record one line
+    // too early (https://github.com/BurntSushi/rust-csv/issues/395, open).
+    // Splitting at `\n` alone keeps its line numbers right; the `\r` left in
+    // the last cell is trimmed, or removed by `Columns::get`. Old Mac files
+    // that end lines with `\r` alone keep the default, and all their rows
+    // then report line 1.
+    let terminator = if prefix.contains(&b'\r') && !prefix.contains(&b'\n') {
+        csv::Terminator::CRLF
+    } else {
+        csv::Terminator::Any(b'\n')
+    };
     let whole: Box<dyn Read + Send> = Box::new(Cursor::new(prefix).chain(reader));
     let csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
+        .terminator(terminator)
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(CSV_BUFFER)
