@@ -9,6 +9,17 @@ use std::fmt;
 
 use crate::secret::Secret;
 
+mod decode;
+mod emails;
+mod error;
+mod header;
+mod rows;
+mod rules;
+mod xlsx;
+
+pub use error::RosterError;
+pub use rows::{Rows, open};
+
 /// How the file is to be read; `None` means "detect it".
 #[derive(Clone, Debug, Default)]
 pub struct ReadOptions {
@@ -206,3 +217,6 @@ pub struct CheckedRow {
     /// Every error and warning of this row.
     pub problems: Vec<Problem>,
 }
+
+#[cfg(test)]
+mod tests;

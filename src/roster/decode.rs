@@ -1,0 +1,260 @@
+//! Working out what kind of file the agents file is, and turning a text file
+//! into a stream of UTF-8 bytes.
+//!
+//! Detection order: a `.xlsx` name or the ZIP magic means a workbook; a
+//! UTF-16 byte-order mark means UTF-16; otherwise one streaming pass checks
+//! the bytes for NULs (a binary file) and for UTF-8 validity, and bytes that
+//! are not UTF-8 are read as Windows-1251, which is what Excel saves on
+//! Russian Windows. A forced encoding skips the guessing.
+//!
+//! This module never holds the whole file: the check reads fixed-size
+//! chunks, and the returned reader decodes as it goes. It does not parse
+//! CSV or look at the header.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1251};
+use encoding_rs_io::DecodeReaderBytesBuilder;
+
+use super::RosterError;
+
+/// How many bytes the UTF-8 check reads at a time.
+const SCAN_CHUNK: usize = 256 * 1024;
+
+/// What the file turned out to be.
+pub(super) enum Input {
+    /// An `.xlsx` workbook; [`super::xlsx`] reads it by path.
+    Xlsx,
+    /// Text, decoded to UTF-8 (a UTF-8 byte-order mark may remain, which
+    /// the csv reader strips).
+    Text {
+        reader: Box<dyn Read + Send>,
+        /// Set when the text was not read as UTF-8, naming the encoding.
+        notice: Option<String>,
+    },
+}
+
+/// Opens `path` and decides how to read it; `forced` overrides detection.
+///
+/// Fails on an unreadable or empty file, on NUL bytes outside UTF-16, and
+/// when UTF-8 was forced but the bytes are not UTF-8.
+pub(super) fn open_input(
+    path: &Path,
+    forced: Option<&'static Encoding>,
+) -> Result<Input, RosterError> {
+    let open_error = |reason| RosterError::Open {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut file = File::open(path).map_err(open_error)?;
+    let head = read_head(&mut file).map_err(open_error)?;
+    if head.is_empty() {
+        return Err(RosterError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    if has_xlsx_name(path) || head.starts_with(b"PK\x03\x04") {
+        return Ok(Input::Xlsx);
+    }
+
+    // UTF-16 is full of NULs, so it must be recognised before the scan.
+    let bom = utf16_bom(&head);
+    if let Some(encoding) = forced.or(bom).filter(|e| is_utf16(e)) {
+        let why = if forced.is_some() {
+            GIVEN
+        } else {
+            "the file starts with its byte-order mark"
+        };
+        return Ok(decoded(file, encoding, why));
+    }
+
+    let scan = scan(&mut file).map_err(open_error)?;
+    if scan.has_nul {
+        return Err(RosterError::Binary {
+            path: path.to_path_buf(),
+        });
+    }
+    file.seek(SeekFrom::Start(0)).map_err(open_error)?;
+    choose(file, forced, scan.first_bad_line, path)
+}
+
+/// The reason given in the notice when the caller chose the encoding.
+const GIVEN: &str = "the encoding was given";
+
+/// Picks the reader once the bytes are known to be text.
+fn choose(
+    file: File,
+    forced: Option<&'static Encoding>,
+    first_bad_line: Option<u64>,
+    path: &Path,
+) -> Result<Input, RosterError> {
+    let utf8 = forced.is_none_or(|encoding| encoding == UTF_8);
+    match (forced, first_bad_line) {
+        (Some(encoding), _) if !utf8 => Ok(decoded(file, encoding, GIVEN)),
+        (_, None) => Ok(Input::Text {
+            reader: Box::new(file),
+            notice: None,
+        }),
+        (Some(_), Some(line)) => Err(RosterError::NotUtf8 {
+            path: path.to_path_buf(),
+            line,
+        }),
+        (None, Some(line)) => {
+            let why = format!("the file is not valid UTF-8, first at line {line}");
+            Ok(decoded(file, WINDOWS_1251, &why))
+        }
+    }
+}
+
+/// A reader decoding `file` from `encoding`, with the notice saying so.
+fn decoded(file: File, encoding: &'static Encoding, why: &str) -> Input {
+    let reader = DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .build(file);
+    Input::Text {
+        reader: Box::new(reader),
+        notice: Some(format!("read as {} ({why})", display_name(encoding))),
+    }
+}
+
+/// The encoding's name as people write it (`Windows-1251`, `UTF-16LE`).
+pub(super) fn display_name(encoding: &'static Encoding) -> String {
+    let name = encoding.name();
+    match name.strip_prefix("windows-") {
+        Some(number) => format!("Windows-{number}"),
+        None => name.to_string(),
+    }
+}
+
+fn is_utf16(encoding: &'static Encoding) -> bool {
+    encoding == UTF_16LE || encoding == UTF_16BE
+}
+
+fn has_xlsx_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("xlsx"))
+}
+
+fn utf16_bom(head: &[u8]) -> Option<&'static Encoding> {
+    if head.starts_with(&[0xFF, 0xFE]) {
+        Some(UTF_16LE)
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        Some(UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// Reads up to four bytes: enough for the ZIP magic and any byte-order mark.
+fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(4);
+    file.by_ref().take(4).read_to_end(&mut head)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(head)
+}
+
+/// What one pass over the raw bytes found.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Scan {
+    has_nul: bool,
+    /// The line (from 1) of the first byte that is not UTF-8.
+    first_bad_line: Option<u64>,
+}
+
+/// Reads all of `reader` in chunks, looking for NULs and invalid UTF-8.
+///
+/// Stops early at the first NUL. A character cut by a chunk boundary is
+/// carried into the next chunk, so it is not mistaken for invalid UTF-8.
+fn scan(reader: &mut impl Read) -> io::Result<Scan> {
+    let mut buf = vec![0; SCAN_CHUNK + 4];
+    let mut carried = 0;
+    let mut line = 1;
+    let mut found = Scan::default();
+    loop {
+        let read = read_some(reader, &mut buf[carried..])?;
+        let filled = carried + read;
+        let chunk = &buf[..filled];
+        if chunk.contains(&0) {
+            found.has_nul = true;
+            return Ok(found);
+        }
+        if found.first_bad_line.is_none() {
+            let (valid, bad) = utf8_prefix(chunk, read == 0);
+            line += count_newlines(&chunk[..valid]);
+            if bad {
+                found.first_bad_line = Some(line);
+            }
+            carried = if bad { 0 } else { filled - valid };
+        }
+        if read == 0 {
+            return Ok(found);
+        }
+        buf.copy_within(filled - carried..filled, 0);
+    }
+}
+
+/// How many leading bytes of `chunk` are valid UTF-8, and whether an
+/// invalid byte follows them. An incomplete character at the end is not
+/// invalid unless this is the end of the file.
+fn utf8_prefix(chunk: &[u8], at_end: bool) -> (usize, bool) {
+    match std::str::from_utf8(chunk) {
+        Ok(_) => (chunk.len(), false),
+        Err(error) => {
+            let valid = error.valid_up_to();
+            (valid, error.error_len().is_some() || at_end)
+        }
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    // `as` is exact: a chunk is far shorter than u64::MAX.
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// `read` that retries on `Interrupted`; 0 means the end of the file.
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Cyrillic letter cut by the chunk boundary is still valid UTF-8.
+    #[test]
+    fn character_across_chunks_is_valid() {
+        let mut bytes = vec![b'a'; SCAN_CHUNK - 1];
+        bytes.extend_from_slice("я\nб".as_bytes());
+        assert_eq!(scan(&mut bytes.as_slice()).ok(), Some(Scan::default()));
+    }
+
+    /// The first bad byte is located by line.
+    #[test]
+    fn invalid_byte_is_located() {
+        let bytes = b"a;b\nc;d\n\xE9t\xE9\n";
+        let found = scan(&mut &bytes[..]).ok();
+        assert_eq!(found.and_then(|s| s.first_bad_line), Some(3));
+    }
+
+    /// A file that ends in the middle of a character is not UTF-8.
+    #[test]
+    fn truncated_character_at_end_is_invalid() {
+        let bytes = b"a;b\n\xD0";
+        let found = scan(&mut &bytes[..]).ok();
+        assert_eq!(found.and_then(|s| s.first_bad_line), Some(2));
+    }
+
+    /// NUL anywhere marks the file as binary.
+    #[test]
+    fn nul_is_found() {
+        let bytes = b"a;b\n\0";
+        assert!(scan(&mut &bytes[..]).is_ok_and(|s| s.has_nul));
+    }
+}

@@ -1,0 +1,355 @@
+//! The row rules: what a valid cell looks like in each column, and turning
+//! a record into a [`CheckedRow`].
+//!
+//! Every rule of every cell is applied, so a row reports all its problems at
+//! once. Values shown in messages are quoted and cut to
+//! [`SHOWN_CHARS`] characters; passwords are never shown. This module does
+//! not decide whether problems block sending, and it reads no files.
+
+use csv::StringRecord;
+
+use super::emails::SeenEmails;
+use super::header::{Col, Columns};
+use super::{Agent, CheckedRow, Problem, Role, RowSummary, Secret, Severity};
+
+/// The longest a text field may be, in characters (the dashboard's rule).
+pub(super) const MAX_CHARS: usize = 256;
+/// The shortest password the dashboard accepts, in characters.
+pub(super) const MIN_PASSWORD: usize = 6;
+/// How much of a bad value a message quotes, in characters.
+pub(super) const SHOWN_CHARS: usize = 40;
+
+/// Applies the rules to the records of one file, in order.
+#[derive(Debug)]
+pub(super) struct RowChecker {
+    columns: Columns,
+    emails: SeenEmails,
+}
+
+impl RowChecker {
+    pub(super) fn new(columns: Columns) -> RowChecker {
+        RowChecker {
+            columns,
+            emails: SeenEmails::new(),
+        }
+    }
+
+    pub(super) fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    /// Checks data row `row` (from 1) that starts on physical `line`.
+    pub(super) fn check(&mut self, record: &StringRecord, row: usize, line: u64) -> CheckedRow {
+        let cols = &self.columns;
+        let cell = |col| cols.get(record, col).trim().to_string();
+        let summary = RowSummary {
+            email: cell(Col::Email),
+            name: cell(Col::Name),
+            surname: cell(Col::Surname),
+            role: cell(Col::Role),
+        };
+
+        let mut found = Found::new(row, line);
+        let agent = if record.len() == cols.width() {
+            self.check_cells(record, &mut found)
+        } else {
+            // The cells can't be trusted to be in their columns, so no other
+            // rule is applied: they would only add noise.
+            found.push(
+                Severity::Error,
+                None,
+                field_count(cols.width(), record.len()),
+            );
+            None
+        };
+        CheckedRow {
+            row,
+            line,
+            summary,
+            agent,
+            problems: found.problems,
+        }
+    }
+
+    /// Applies every cell rule; the agent when none failed.
+    fn check_cells(&mut self, record: &StringRecord, found: &mut Found) -> Option<Agent> {
+        let cols = &self.columns;
+        let trimmed = |col| cols.get(record, col).trim();
+
+        let uses = found.take(Col::UsesSp, parse_bool(trimmed(Col::UsesSp)));
+        let name = found.take(Col::Name, check_name(trimmed(Col::Name)));
+        let surname = found.take(Col::Surname, check_name(trimmed(Col::Surname)));
+        let email = found.take(Col::Email, check_email(trimmed(Col::Email)));
+        if let Some(email) = email
+            && let Err(earlier) = self.emails.insert(email, found.row)
+        {
+            found.error(
+                Col::Email,
+                format!(
+                    "{} is already used by row #{earlier} (emails must be unique, ignoring case)",
+                    shown(email)
+                ),
+            );
+        }
+        let password = cols.get(record, Col::Password);
+        check_password(password, found);
+        let role = found.take(Col::Role, parse_role(trimmed(Col::Role)));
+        let groups = found.take(Col::GroupsIn, parse_groups(trimmed(Col::GroupsIn), true));
+        let manage = found.take(Col::GroupsMan, parse_groups(trimmed(Col::GroupsMan), false));
+        if let (Some(role), Some(manage)) = (role, &manage) {
+            warn_unused_manage(role, manage, found);
+        }
+        let one_line = [
+            Col::SipLogin,
+            Col::SipPassword,
+            Col::SipDisplayName,
+            Col::SipAuthName,
+            Col::Ext,
+        ]
+        .map(|col| check_one_line(col, cols.get(record, col), found));
+
+        // The password and one-line rules leave no value behind, only errors.
+        let (
+            Some(uses),
+            Some(name),
+            Some(surname),
+            Some(email),
+            Some(role),
+            Some(groups),
+            Some(manage),
+        ) = (uses, name, surname, email, role, groups, manage)
+        else {
+            return None;
+        };
+        if found.has_errors() {
+            return None;
+        }
+        let [
+            sip_login,
+            sip_password,
+            sip_display_name,
+            sip_auth_name,
+            ext,
+        ] = one_line;
+        Some(Agent {
+            row: found.row,
+            line: found.line,
+            uses_softphone: uses,
+            name: name.to_string(),
+            surname: surname.to_string(),
+            email: email.to_string(),
+            password: Secret::new(password),
+            role,
+            groups,
+            manage_groups: manage,
+            sip_login: sip_login.to_string(),
+            sip_password: Secret::new(sip_password),
+            sip_display_name: sip_display_name.to_string(),
+            sip_auth_name: sip_auth_name.to_string(),
+            ext: ext.to_string(),
+            extra: cols.extra(record),
+        })
+    }
+}
+
+/// The problems of one row as they are found.
+struct Found {
+    row: usize,
+    line: u64,
+    problems: Vec<Problem>,
+}
+
+impl Found {
+    fn new(row: usize, line: u64) -> Found {
+        Found {
+            row,
+            line,
+            problems: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, severity: Severity, col: Option<Col>, message: String) {
+        self.problems.push(Problem {
+            severity,
+            row: Some(self.row),
+            line: Some(self.line),
+            column: col.map(|col| col.name().to_string()),
+            message,
+        });
+    }
+
+    fn error(&mut self, col: Col, message: String) {
+        self.push(Severity::Error, Some(col), message);
+    }
+
+    fn warning(&mut self, col: Col, message: String) {
+        self.push(Severity::Warning, Some(col), message);
+    }
+
+    /// The value of a rule that passed, or `None` after recording its error.
+    fn take<T>(&mut self, col: Col, checked: Result<T, String>) -> Option<T> {
+        checked.map_err(|message| self.error(col, message)).ok()
+    }
+
+    fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+    }
+}
+
+fn field_count(expected: usize, found: usize) -> String {
+    format!("expected {expected} fields, found {found}")
+}
+
+/// `value` quoted for a message, cut to [`SHOWN_CHARS`] characters with `…`.
+/// Quotes, backslashes and control characters are escaped, so a line break
+/// shows as `\n` and the message stays on one line.
+pub(super) fn shown(value: &str) -> String {
+    match value.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{:?}", format!("{}…", &value[..cut])),
+        None => format!("{value:?}"),
+    }
+}
+
+fn too_long(chars: usize) -> String {
+    format!("is {chars} characters long, at most {MAX_CHARS} allowed")
+}
+
+/// Excel writes `TRUE`/`FALSE`; any letter case is accepted.
+fn parse_bool(value: &str) -> Result<bool, String> {
+    if value.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(format!("must be true or false, found {}", shown(value)))
+    }
+}
+
+/// `name` and `surname`: present, and short enough.
+fn check_name(value: &str) -> Result<&str, String> {
+    if value.is_empty() {
+        return Err("must not be empty".to_string());
+    }
+    let chars = value.chars().count();
+    if chars > MAX_CHARS {
+        return Err(too_long(chars));
+    }
+    Ok(value)
+}
+
+/// A deliberately simple shape check: what a typo or a wrong column breaks,
+/// not the full RFC 5321 grammar, which the dashboard checks again anyway.
+fn check_email(value: &str) -> Result<&str, String> {
+    if value.is_empty() {
+        return Err("must not be empty".to_string());
+    }
+    let chars = value.chars().count();
+    if chars > MAX_CHARS {
+        return Err(too_long(chars));
+    }
+    if !is_email(value) {
+        return Err(format!("is not a valid email address: {}", shown(value)));
+    }
+    Ok(value)
+}
+
+fn is_email(value: &str) -> bool {
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && domain.split('.').all(|label| !label.is_empty())
+}
+
+/// Checks the length of the untrimmed password, never showing it. Warns when
+/// it starts or ends with a space, which Excel makes easy to do by mistake.
+fn check_password(value: &str, found: &mut Found) {
+    let chars = value.chars().count();
+    if !(MIN_PASSWORD..=MAX_CHARS).contains(&chars) {
+        found.error(Col::Password, format!("must be {MIN_PASSWORD} to {MAX_CHARS} characters, found {chars} (the value is not shown)"));
+    } else if value.trim() != value {
+        found.warning(Col::Password, "starts or ends with a space, which is kept as part of the password (the value is not shown)".to_string());
+    }
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::parse(value).ok_or_else(|| {
+        let allowed: Vec<&str> = Role::ALL.iter().map(|role| role.as_str()).collect();
+        format!(
+            "must be one of {}, found {}",
+            allowed.join(", "),
+            shown(value)
+        )
+    })
+}
+
+/// Team IDs: positive integers separated by commas, spaces allowed around
+/// them. An empty cell is an error only when `required`.
+fn parse_groups(value: &str, required: bool) -> Result<Vec<u64>, String> {
+    if value.is_empty() {
+        return if required {
+            Err("must not be empty: list team IDs separated by commas, such as 2,4,7".to_string())
+        } else {
+            Ok(Vec::new())
+        };
+    }
+    value
+        .split(',')
+        .map(|id| parse_id(id.trim()))
+        .collect::<Option<Vec<u64>>>()
+        .ok_or_else(|| {
+            format!(
+                "must be team IDs separated by commas, such as 2,4,7, found {}",
+                shown(value)
+            )
+        })
+}
+
+/// A positive decimal integer, digits only (no sign, no spaces inside).
+fn parse_id(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|&id| id > 0)
+}
+
+fn warn_unused_manage(role: Role, manage: &[u64], found: &mut Found) {
+    if !manage.is_empty() && !role.can_supervise() {
+        found.warning(
+            Col::GroupsMan,
+            format!("is ignored for role {role}: only MANAGER and RESTRICTED_ADMIN manage teams"),
+        );
+    }
+}
+
+/// SIP fields and `ext` go into INI lines of the config: short, one line.
+/// Returns the trimmed value (the untrimmed one for `sippassword`), or ""
+/// after recording an error.
+fn check_one_line<'v>(col: Col, value: &'v str, found: &mut Found) -> &'v str {
+    let secret = col == Col::SipPassword;
+    let value = if secret { value } else { value.trim() };
+    let mut ok = true;
+    let chars = value.chars().count();
+    if chars > MAX_CHARS {
+        found.error(col, too_long(chars));
+        ok = false;
+    }
+    if value.contains(['\r', '\n']) {
+        let what = if secret {
+            "(the value is not shown)".to_string()
+        } else {
+            format!("in {}", shown(value))
+        };
+        found.error(
+            col,
+            format!("must be on one line, found a line break {what}"),
+        );
+        ok = false;
+    }
+    if ok { value } else { "" }
+}
