@@ -9,7 +9,11 @@ fn main() -> ExitCode {
         eprintln!("usage: csv_parse_only FILE");
         return ExitCode::from(2);
     };
-    let mut reader = match csv::ReaderBuilder::new().delimiter(b';').flexible(true).from_path(&path) {
+    let mut reader = match csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .from_path(&path)
+    {
         Ok(reader) => reader,
         Err(error) => {
             eprintln!("error: {path}: {error}");

@@ -1,5 +1,7 @@
 //! Logs go to stderr through `tracing`; stdout is for results only.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::Verbosity;
@@ -19,6 +21,7 @@ pub fn init(verbosity: Verbosity) {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .init();

@@ -13,7 +13,10 @@ async fn example_file_is_valid_and_previewed() {
 
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("Row #2 is valid and would be sent: Иван Петров <ivan.petrov@example.com>, EMPLOYEE, teams 1,2"));
-    assert!(run.stdout.ends_with("Summary: 4 rows: 4 valid, 0 invalid, 0 warnings; nothing was sent\n"));
+    assert!(
+        run.stdout
+            .ends_with("Summary: 4 rows: 4 valid, 0 invalid, 0 warnings; nothing was sent\n")
+    );
     for secret in ["Welcome-2024", "Privet-2024", "SipPass-101", "Supervisor-1"] {
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
     }
@@ -33,10 +36,21 @@ async fn dry_run_against_a_dashboard_reads_but_never_writes() {
 
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(sandbox.users().len(), 4);
-    let id = sandbox.users().iter().find(|u| u.email == "agent3@example.com").unwrap().id;
-    assert!(run.stdout.contains(&format!("User #3 from csv already exists with ID {id}; it would be skipped")));
+    let id = sandbox
+        .users()
+        .iter()
+        .find(|u| u.email == "agent3@example.com")
+        .unwrap()
+        .id;
+    assert!(run.stdout.contains(&format!(
+        "User #3 from csv already exists with ID {id}; it would be skipped"
+    )));
     assert!(run.stdout.contains("Row #5 is valid and would be sent"));
-    let writes = sandbox.requests().iter().filter(|r| r.method == "POST").count();
+    let writes = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
     assert_eq!(writes, 4, "only the first run wrote");
 }
 
@@ -55,8 +69,16 @@ async fn invalid_rows_stop_the_run_before_anything_is_sent() {
     let run = provision_into(&sandbox, &[file.to_str().unwrap()]).await;
 
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stdout.contains("row #2 (line 3), column usesSP"), "{}", run.stdout);
-    assert!(run.stdout.contains("row #2 (line 3), column password"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("row #2 (line 3), column usesSP"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("row #2 (line 3), column password"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains("short") || !run.stdout.contains("found \"short\""));
     assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
     assert!(sandbox.requests().is_empty());
@@ -78,9 +100,15 @@ async fn skip_invalid_sends_the_valid_rows() {
 
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(sandbox.users().len(), 1);
-    assert!(run.stdout.contains("Skipped user #2 from csv: the row is invalid"));
+    assert!(
+        run.stdout
+            .contains("Skipped user #2 from csv: the row is invalid")
+    );
     let results = std::fs::read_to_string(dir.path().join("agents.results.csv")).unwrap();
-    assert!(results.contains("2;3;bob@example.com;Bob;Ray;BOSS;invalid;;;role: must be one of"), "{results}");
+    assert!(
+        results.contains("2;3;bob@example.com;Bob;Ray;BOSS;invalid;;;\"role: must be one of"),
+        "{results}"
+    );
 }
 
 /// Input that cannot be read gets one clear message and exit 2.
@@ -98,8 +126,72 @@ async fn unreadable_input_exits_2_with_one_message() {
     for file in [&empty, &header_only, &garbage, &missing] {
         let run = run(command(&["--dry-run", file.to_str().unwrap()])).await;
         assert_eq!(run.code, 2, "{file:?}: {run:?}");
-        let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        let errors: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
         assert_eq!(errors.len(), 1, "{file:?}: {}", run.stderr);
-        assert!(errors[0].contains(file.file_name().unwrap().to_str().unwrap()), "{}", errors[0]);
+        assert!(
+            errors[0].contains(file.file_name().unwrap().to_str().unwrap()),
+            "{}",
+            errors[0]
+        );
+    }
+}
+
+/// Every encoding and shape Excel saves is read by the real binary, and the
+/// Windows-1251 file's Cyrillic names come out right.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_valid_fixture_passes_the_dry_run() {
+    for name in [
+        "utf8.csv",
+        "utf8-bom.csv",
+        "utf16le-bom.txt",
+        "utf16be-bom.csv",
+        "windows-1251.csv",
+        "crlf.csv",
+        "excel-true-false.csv",
+        "quoted.csv",
+        "comma.csv",
+        "agents.xlsx",
+    ] {
+        let path = fixture(name);
+        let run = run(command(&["--dry-run", path.to_str().unwrap()])).await;
+        assert_eq!(run.code, 0, "{name}: {run:?}");
+        assert!(run.stdout.contains(" 0 invalid"), "{name}: {}", run.stdout);
+    }
+    let cyrillic = run(command(&[
+        "--dry-run",
+        fixture("windows-1251.csv").to_str().unwrap(),
+    ]))
+    .await;
+    assert!(
+        cyrillic.stderr.contains("1251"),
+        "says which encoding: {}",
+        cyrillic.stderr
+    );
+}
+
+/// Each rule's fixture fails with exit 2, naming its column.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_invalid_fixture_fails_the_dry_run() {
+    for (name, column) in [
+        ("uses-sp.csv", "column usesSP"),
+        ("name-empty.csv", "column name"),
+        ("name-too-long.csv", "column name"),
+        ("email.csv", "column email"),
+        ("email-duplicate.csv", "column email"),
+        ("password-short.csv", "column password"),
+        ("role.csv", "column role"),
+        ("groups-in.csv", "column groupsIn"),
+        ("groups-man.csv", "column groupsMan"),
+        ("sip-too-long.csv", "column sip"),
+        ("sip-multiline.csv", "column sip"),
+    ] {
+        let path = fixture(&format!("invalid/{name}"));
+        let run = run(command(&["--dry-run", path.to_str().unwrap()])).await;
+        assert_eq!(run.code, 2, "{name}: {run:?}");
+        assert!(run.stdout.contains(column), "{name}: {}", run.stdout);
     }
 }

@@ -22,7 +22,11 @@ async fn provision_through(sandbox: &Sandbox, rows: usize, extra: &[&str]) -> Ru
     let results = std::fs::read_to_string(dir.path().join("agents.results.csv")).unwrap();
     assert_eq!(results.lines().count(), rows + 1);
     assert_eq!(results.matches(";created;").count(), rows);
-    let successes = run.lines().iter().filter(|l| l.starts_with("Successfully added user #")).count();
+    let successes = run
+        .lines()
+        .iter()
+        .filter(|l| l.starts_with("Successfully added user #"))
+        .count();
     assert_eq!(successes, rows, "{run:?}");
     assert_no_secrets(&run.stdout, sandbox, rows);
     assert_no_secrets(&run.stderr, sandbox, rows);
@@ -52,7 +56,10 @@ async fn saves_stored_then_dropped() {
     })
     .await;
     provision_through(&sandbox, 40, &["--concurrency", "8"]).await;
-    assert!(sandbox.requests().iter().any(|r| r.status.is_none()), "some were dropped");
+    assert!(
+        sandbox.requests().iter().any(|r| r.status.is_none()),
+        "some were dropped"
+    );
 }
 
 /// A rate limit answering 429 with Retry-After.
@@ -79,7 +86,12 @@ async fn hangs_longer_than_the_timeout() {
         ..Faults::default()
     })
     .await;
-    provision_through(&sandbox, 20, &["--concurrency", "4", "--timeout", "1", "--retries", "10"]).await;
+    provision_through(
+        &sandbox,
+        20,
+        &["--concurrency", "4", "--timeout", "1", "--retries", "10"],
+    )
+    .await;
 }
 
 /// All of the above at once.
@@ -98,7 +110,12 @@ async fn every_fault_together() {
         ..Faults::default()
     })
     .await;
-    provision_through(&sandbox, 40, &["--concurrency", "16", "--timeout", "1", "--retries", "12"]).await;
+    provision_through(
+        &sandbox,
+        40,
+        &["--concurrency", "16", "--timeout", "1", "--retries", "12"],
+    )
+    .await;
 }
 
 /// Killing the process mid-run and running again: every row exists once.
@@ -126,7 +143,10 @@ async fn killed_mid_run_then_rerun() {
     let created_before = sandbox.users().len();
     let rerun = provision_into(&sandbox, &["--concurrency", "16", file.to_str().unwrap()]).await;
 
-    assert!(created_before > 0 && created_before < 300, "killed mid-run: {created_before}");
+    assert!(
+        created_before > 0 && created_before < 300,
+        "killed mid-run: {created_before}"
+    );
     assert_eq!(rerun.code, 0, "{rerun:?}");
     assert_each_once(&sandbox, 300);
 }

@@ -11,7 +11,11 @@ async fn example_file_creates_every_agent_with_its_fields() {
     let sandbox = sandbox_with(Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("agents.csv");
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/agents.example.csv"), &file).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/agents.example.csv"),
+        &file,
+    )
+    .unwrap();
 
     let run = provision_into(&sandbox, &[file.to_str().unwrap()]).await;
 
@@ -25,17 +29,32 @@ async fn example_file_creates_every_agent_with_its_fields() {
         (3, "anna.smirnova@example.com"),
         (4, "maria.garcia@example.com"),
     ] {
-        let expected = format!("Successfully added user #{row} from csv with ID {}", id_of(email));
-        assert!(lines.contains(&expected.as_str()), "missing {expected:?} in {lines:?}");
+        let expected = format!(
+            "Successfully added user #{row} from csv with ID {}",
+            id_of(email)
+        );
+        assert!(
+            lines.contains(&expected.as_str()),
+            "missing {expected:?} in {lines:?}"
+        );
     }
-    let anna = users.iter().find(|u| u.email == "anna.smirnova@example.com").unwrap();
+    let anna = users
+        .iter()
+        .find(|u| u.email == "anna.smirnova@example.com")
+        .unwrap();
     assert_eq!(anna.name, "Анна");
     assert_eq!(anna.role, "MANAGER");
     assert_eq!(anna.groups, vec![1]);
     assert_eq!(anna.manage_groups, Some(vec![1, 2]));
     assert_eq!(anna.password.expose(), "Supervisor-1");
-    assert!(anna.config.contains("{% include \"_Account1\" %}\nUsername=sip103\nPassword=SipPass-103\n"));
-    let john = users.iter().find(|u| u.email == "john.doe@example.com").unwrap();
+    assert!(
+        anna.config
+            .contains("{% include \"_Account1\" %}\nUsername=sip103\nPassword=SipPass-103\n")
+    );
+    let john = users
+        .iter()
+        .find(|u| u.email == "john.doe@example.com")
+        .unwrap();
     assert_eq!(john.manage_groups, None, "an empty groupsMan is left out");
     assert!(!run.stdout.contains("Supervisor-1") && !run.stderr.contains("Supervisor-1"));
 }
@@ -56,11 +75,19 @@ async fn second_run_creates_nothing() {
     assert_eq!(second.code, 0, "{second:?}");
     assert_eq!(sandbox.users(), before);
     for n in 1..=20 {
-        let id = before.iter().find(|u| u.email == format!("agent{n}@example.com")).unwrap().id;
+        let id = before
+            .iter()
+            .find(|u| u.email == format!("agent{n}@example.com"))
+            .unwrap()
+            .id;
         let line = format!("User #{n} from csv already exists with ID {id}");
         assert!(second.lines().contains(&line.as_str()), "missing {line:?}");
     }
-    let saves = sandbox.requests().iter().filter(|r| r.path.ends_with("/users/save")).count();
+    let saves = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/users/save"))
+        .count();
     assert_eq!(saves, 20, "the second run sent no save");
 }
 
@@ -75,8 +102,16 @@ async fn results_file_accounts_for_every_row() {
 
     assert_eq!(run.code, 0, "{run:?}");
     let text = std::fs::read_to_string(dir.path().join("agents.results.csv")).unwrap();
-    assert!(text.starts_with("\u{feff}row;line;email;name;surname;role;outcome;id;http_status;message\n"));
-    let mut rows: Vec<usize> = text.lines().skip(1).map(|l| l.split(';').next().unwrap().parse().unwrap()).collect();
+    assert!(
+        text.starts_with(
+            "\u{feff}row;line;email;name;surname;role;outcome;id;http_status;message\n"
+        )
+    );
+    let mut rows: Vec<usize> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').next().unwrap().parse().unwrap())
+        .collect();
     rows.sort_unstable();
     assert_eq!(rows, (1..=12).collect::<Vec<_>>());
     assert!(text.lines().skip(1).all(|l| l.contains(";created;")));
@@ -125,7 +160,11 @@ async fn token_revoked_mid_run_logs_in_again_with_email() {
 
     assert_eq!(run.code, 0, "{run:?}");
     assert_each_once(&sandbox, 30);
-    let logins = sandbox.requests().iter().filter(|r| r.path == "/login/api/auth").count();
+    let logins = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/login/api/auth")
+        .count();
     assert_eq!(logins, 2);
 }
 
@@ -156,7 +195,13 @@ async fn token_revoked_mid_run_without_credentials_reports_unsent_rows() {
     assert_eq!(results.lines().count(), 41, "one results row per input row");
     assert_eq!(results.matches(";created;").count(), created);
     assert!(results.contains(";not_sent;"));
-    assert_eq!(run.lines().iter().filter(|l| l.contains("was not sent")).count(), results.matches(";not_sent;").count());
+    assert_eq!(
+        run.lines()
+            .iter()
+            .filter(|l| l.contains("was not sent"))
+            .count(),
+        results.matches(";not_sent;").count()
+    );
 }
 
 /// One row refused for good (a 500 for a user that does not exist) fails
@@ -175,11 +220,23 @@ async fn permanent_500_fails_only_its_row() {
     let run = provision_into(&sandbox, &["--concurrency", "1", file.to_str().unwrap()]).await;
 
     assert_eq!(run.code, 1, "{run:?}");
-    let failed: Vec<&str> = run.lines().into_iter().filter(|l| l.starts_with("Error adding user #")).collect();
+    let failed: Vec<&str> = run
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("Error adding user #"))
+        .collect();
     assert!(!failed.is_empty(), "the seed gives some 500s");
-    assert!(failed.iter().all(|l| l.contains("got error 500 from Team Dashboard.")));
+    assert!(
+        failed
+            .iter()
+            .all(|l| l.contains("got error 500 from Team Dashboard."))
+    );
     assert_eq!(sandbox.users().len() + failed.len(), 20);
-    let faulted = sandbox.requests().iter().filter(|r| r.status == Some(500)).count();
+    let faulted = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.status == Some(500))
+        .count();
     assert_eq!(faulted, failed.len(), "a 500 is not retried");
 }
 
@@ -191,10 +248,17 @@ async fn very_verbose_output_has_no_secrets() {
     let file = write_agents(dir.path(), 5);
 
     let text_run = provision_into(&sandbox, &["-vv", file.to_str().unwrap()]).await;
-    let json_run = provision_into(&sandbox, &["-vv", "--output", "json", file.to_str().unwrap()]).await;
+    let json_run = provision_into(
+        &sandbox,
+        &["-vv", "--output", "json", file.to_str().unwrap()],
+    )
+    .await;
 
     assert_eq!(text_run.code, 0, "{text_run:?}");
-    assert!(text_run.stderr.contains("saving user"), "-vv shows requests");
+    assert!(
+        text_run.stderr.contains("saving user"),
+        "-vv shows requests"
+    );
     for run in [&text_run, &json_run] {
         assert_no_secrets(&run.stdout, &sandbox, 5);
         assert_no_secrets(&run.stderr, &sandbox, 5);
@@ -211,9 +275,17 @@ async fn json_output_is_one_object_per_row() {
     let run = provision_into(&sandbox, &["--output", "json", file.to_str().unwrap()]).await;
 
     assert_eq!(run.code, 0, "{run:?}");
-    let objects: Vec<serde_json::Value> = run.lines().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let objects: Vec<serde_json::Value> = run
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(objects.len(), 4);
-    assert!(objects[..3].iter().all(|o| o["type"] == "row" && o["outcome"] == "created" && o["id"].is_u64()));
+    assert!(
+        objects[..3]
+            .iter()
+            .all(|o| o["type"] == "row" && o["outcome"] == "created" && o["id"].is_u64())
+    );
     assert_eq!(objects[3]["type"], "summary");
     assert_eq!(objects[3]["created"], 3);
 }
@@ -223,13 +295,20 @@ async fn json_output_is_one_object_per_row() {
 async fn demo_prints_a_line_per_example_row() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("agents.example.csv");
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/agents.example.csv"), &file).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/agents.example.csv"),
+        &file,
+    )
+    .unwrap();
 
     let run = run(command(&["demo", file.to_str().unwrap()])).await;
 
     assert_eq!(run.code, 0, "{run:?}");
     for row in 1..=4 {
         let prefix = format!("Successfully added user #{row} from csv with ID ");
-        assert!(run.lines().iter().any(|l| l.starts_with(&prefix)), "{run:?}");
+        assert!(
+            run.lines().iter().any(|l| l.starts_with(&prefix)),
+            "{run:?}"
+        );
     }
 }

@@ -70,7 +70,9 @@ pub async fn sandbox_with(faults: Faults) -> Sandbox {
 
 /// A fixture file by its path under `fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// The header of the vendor's format.
@@ -114,9 +116,18 @@ pub fn assert_each_once(sandbox: &Sandbox, rows: usize) {
 /// Asserts that no secret of the generated rows, nor the token, appears in
 /// `text`.
 pub fn assert_no_secrets(text: &str, sandbox: &Sandbox, rows: usize) {
-    assert!(!text.contains(sandbox.admin_token().expose()), "the token leaked");
+    assert!(
+        !text.contains(sandbox.admin_token().expose()),
+        "the token leaked"
+    );
     for n in 1..=rows {
-        assert!(!text.contains(&password_of(n)), "password of row {n} leaked");
-        assert!(!text.contains(&sip_password_of(n)), "SIP password of row {n} leaked");
+        assert!(
+            !text.contains(&password_of(n)),
+            "password of row {n} leaked"
+        );
+        assert!(
+            !text.contains(&sip_password_of(n)),
+            "SIP password of row {n} leaked"
+        );
     }
 }
