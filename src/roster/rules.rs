@@ -104,50 +104,34 @@ fn check_cells(cells: &Cells<'_>, emails: &mut SeenEmails, found: &mut Found) ->
     let name = found.take(Col::Name, check_name(cells.trimmed(Col::Name)));
     let surname = found.take(Col::Surname, check_name(cells.trimmed(Col::Surname)));
     let email = found.take(Col::Email, check_email(cells.trimmed(Col::Email)));
-    if let Some(email) = email
-        && let Err(earlier) = emails.insert(email, found.row)
-    {
-        let message = format!(
-            "{} is already used by row #{earlier} (emails must be unique, ignoring case)",
-            shown(email)
-        );
-        found.error(Col::Email, message);
+    if let Some(email) = email {
+        check_unique(email, emails, found);
     }
     let password = cells.raw(Col::Password);
     check_password(password, found);
     let role = found.take(Col::Role, parse_role(cells.trimmed(Col::Role)));
-    let groups = found.take(
-        Col::GroupsIn,
-        parse_groups(cells.trimmed(Col::GroupsIn), true),
-    );
-    let manage = found.take(
-        Col::GroupsMan,
-        parse_groups(cells.trimmed(Col::GroupsMan), false),
-    );
+    let groups = parse_groups(cells.trimmed(Col::GroupsIn), true);
+    let groups = found.take(Col::GroupsIn, groups);
+    let manage = parse_groups(cells.trimmed(Col::GroupsMan), false);
+    let manage = found.take(Col::GroupsMan, manage);
     if let (Some(role), Some(manage)) = (role, &manage) {
         warn_unused_manage(role, manage, found);
     }
-    let sip_login = check_one_line(Col::SipLogin, cells.trimmed(Col::SipLogin), found);
-    let sip_password = check_one_line(Col::SipPassword, cells.raw(Col::SipPassword), found);
-    let sip_display_name = check_one_line(
-        Col::SipDisplayName,
-        cells.trimmed(Col::SipDisplayName),
-        found,
-    );
-    let sip_auth_name = check_one_line(Col::SipAuthName, cells.trimmed(Col::SipAuthName), found);
-    let ext = check_one_line(Col::Ext, cells.trimmed(Col::Ext), found);
+    let [
+        sip_login,
+        sip_password,
+        sip_display_name,
+        sip_auth_name,
+        ext,
+    ] = check_sip(cells, found);
 
     // The password and one-line rules leave no value behind, only errors.
-    let (
-        Some(uses),
-        Some(name),
-        Some(surname),
-        Some(email),
-        Some(role),
-        Some(groups),
-        Some(manage),
-    ) = (uses, name, surname, email, role, groups, manage)
+    let (Some(uses), Some(name), Some(surname), Some(email), Some(role)) =
+        (uses, name, surname, email, role)
     else {
+        return None;
+    };
+    let (Some(groups), Some(manage)) = (groups, manage) else {
         return None;
     };
     if found.has_errors() {
@@ -171,6 +155,37 @@ fn check_cells(cells: &Cells<'_>, emails: &mut SeenEmails, found: &mut Found) ->
         ext: ext.to_string(),
         extra: cells.columns.extra(cells.record),
     })
+}
+
+/// Records the email; an error naming the earlier row when it is a repeat.
+fn check_unique(email: &str, emails: &mut SeenEmails, found: &mut Found) {
+    if let Err(earlier) = emails.insert(email, found.row) {
+        let message = format!(
+            "{} is already used by row #{earlier} (emails must be unique, ignoring case)",
+            shown(email)
+        );
+        found.error(Col::Email, message);
+    }
+}
+
+/// The SIP cells and `ext`, in that order, each checked by
+/// [`check_one_line`]; the SIP password untrimmed.
+fn check_sip<'r>(cells: &Cells<'r>, found: &mut Found) -> [&'r str; 5] {
+    let mut one_line = |col: Col| {
+        let value = if col == Col::SipPassword {
+            cells.raw(col)
+        } else {
+            cells.trimmed(col)
+        };
+        check_one_line(col, value, found)
+    };
+    [
+        one_line(Col::SipLogin),
+        one_line(Col::SipPassword),
+        one_line(Col::SipDisplayName),
+        one_line(Col::SipAuthName),
+        one_line(Col::Ext),
+    ]
 }
 
 /// The problems of one row as they are found.

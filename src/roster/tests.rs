@@ -399,6 +399,40 @@ fn forced_encoding() {
     );
 }
 
+/// In a workbook, `line` is the spreadsheet row and typed cells read as
+/// text (usesSP is a real boolean, groupsIn a number there).
+#[test]
+fn xlsx_lines_and_cells() {
+    let (_, checked) = read("fixtures/agents.xlsx");
+    let lines: Vec<(usize, u64)> = checked.iter().map(|r| (r.row, r.line)).collect();
+    assert_eq!(lines, [(1, 2), (2, 3), (3, 4), (4, 5)]);
+    let first = checked[0]
+        .agent
+        .as_ref()
+        .map(|a| (a.uses_softphone, a.sip_login.clone()));
+    assert_eq!(first, Some((true, "1001".to_string())));
+}
+
+/// A file named .xlsx that is not a workbook is a clear fatal error.
+#[test]
+fn broken_xlsx_is_fatal() {
+    let mut file = tempfile::Builder::new()
+        .suffix(".xlsx")
+        .tempfile()
+        .expect("temp file");
+    file.write_all(b"usesSP;name\n").expect("write temp file");
+    let path = file.path().to_string_lossy().to_string();
+    let error = open_error(&path, &ReadOptions::default());
+    assert!(
+        error.starts_with(&format!("failed to read {path} as an .xlsx workbook: ")),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("; save it again from Excel, or as CSV"),
+        "{error}"
+    );
+}
+
 /// Writes `text` to a temporary CSV file.
 fn temp_csv(text: &[u8]) -> tempfile::NamedTempFile {
     let mut file = tempfile::Builder::new()
