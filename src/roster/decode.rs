@@ -77,7 +77,15 @@ pub(super) fn open_input(
         });
     }
     file.seek(SeekFrom::Start(0)).map_err(open_error)?;
-    choose(file, forced, scan.first_bad_line, path)
+    let first_bad_line = match scan.first_bad_byte {
+        Some(offset) => {
+            let line = line_of(&mut file, offset).map_err(open_error)?;
+            file.seek(SeekFrom::Start(0)).map_err(open_error)?;
+            Some(line)
+        }
+        None => None,
+    };
+    choose(file, forced, first_bad_line, path)
 }
 
 /// The reason given in the notice when the caller chose the encoding.
@@ -159,18 +167,20 @@ fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Scan {
     has_nul: bool,
-    /// The line (from 1) of the first byte that is not UTF-8.
-    first_bad_line: Option<u64>,
+    /// The byte offset of the first byte that is not UTF-8.
+    first_bad_byte: Option<u64>,
 }
 
 /// Reads all of `reader` in chunks, looking for NULs and invalid UTF-8.
 ///
 /// Stops early at the first NUL. A character cut by a chunk boundary is
 /// carried into the next chunk, so it is not mistaken for invalid UTF-8.
+/// Lines are not counted here, to keep the common, valid case fast; see
+/// [`line_of`].
 fn scan(reader: &mut impl Read) -> io::Result<Scan> {
     let mut buf = vec![0; SCAN_CHUNK + 4];
     let mut carried = 0;
-    let mut line = 1;
+    let mut offset = 0_u64;
     let mut found = Scan::default();
     loop {
         let read = read_some(reader, &mut buf[carried..])?;
@@ -180,19 +190,36 @@ fn scan(reader: &mut impl Read) -> io::Result<Scan> {
             found.has_nul = true;
             return Ok(found);
         }
-        if found.first_bad_line.is_none() {
+        if found.first_bad_byte.is_none() {
             let (valid, bad) = utf8_prefix(chunk, read == 0);
-            line += count_newlines(&chunk[..valid]);
             if bad {
-                found.first_bad_line = Some(line);
+                found.first_bad_byte = Some(offset + valid as u64);
             }
             carried = if bad { 0 } else { filled - valid };
         }
         if read == 0 {
             return Ok(found);
         }
+        offset += (filled - carried) as u64;
         buf.copy_within(filled - carried..filled, 0);
     }
+}
+
+/// The line (from 1) that byte `offset` of `reader` is on.
+fn line_of(reader: &mut impl Read, offset: u64) -> io::Result<u64> {
+    let mut line = 1;
+    let mut buf = vec![0; SCAN_CHUNK];
+    let mut left = offset;
+    while left > 0 {
+        let wanted = usize::try_from(left).map_or(buf.len(), |left| left.min(buf.len()));
+        let read = read_some(reader, &mut buf[..wanted])?;
+        if read == 0 {
+            break;
+        }
+        line += count_newlines(&buf[..read]);
+        left -= read as u64;
+    }
+    Ok(line)
 }
 
 /// How many leading bytes of `chunk` are valid UTF-8, and whether an
@@ -235,12 +262,28 @@ mod tests {
         assert_eq!(scan(&mut bytes.as_slice()).ok(), Some(Scan::default()));
     }
 
-    /// The first bad byte is located by line.
+    /// The first bad byte is found, and then its line.
     #[test]
     fn invalid_byte_is_located() {
         let bytes = b"a;b\nc;d\n\xE9t\xE9\n";
         let found = scan(&mut &bytes[..]).ok();
-        assert_eq!(found.and_then(|s| s.first_bad_line), Some(3));
+        assert_eq!(found.and_then(|s| s.first_bad_byte), Some(8));
+        assert_eq!(line_of(&mut &bytes[..], 8).ok(), Some(3));
+    }
+
+    /// A bad byte after the first chunk is located from the file's start.
+    #[test]
+    fn late_invalid_byte_is_located() {
+        let mut bytes = b"x\n".repeat(SCAN_CHUNK);
+        bytes.push(0xFF);
+        let offset = scan(&mut bytes.as_slice())
+            .ok()
+            .and_then(|s| s.first_bad_byte);
+        assert_eq!(offset, Some(2 * SCAN_CHUNK as u64));
+        assert_eq!(
+            line_of(&mut bytes.as_slice(), 2 * SCAN_CHUNK as u64).ok(),
+            Some(SCAN_CHUNK as u64 + 1)
+        );
     }
 
     /// A file that ends in the middle of a character is not UTF-8.
@@ -248,7 +291,7 @@ mod tests {
     fn truncated_character_at_end_is_invalid() {
         let bytes = b"a;b\n\xD0";
         let found = scan(&mut &bytes[..]).ok();
-        assert_eq!(found.and_then(|s| s.first_bad_line), Some(2));
+        assert_eq!(found.and_then(|s| s.first_bad_byte), Some(4));
     }
 
     /// NUL anywhere marks the file as binary.

@@ -20,7 +20,10 @@ pub enum RosterError {
     Open { path: PathBuf, reason: io::Error },
 
     /// Reading failed part way through; the rows before were yielded.
-    #[error("failed to read {} after line {line}: {reason}", path.display())]
+    #[error(
+        "failed to read {} after line {line}: {reason}; the rows up to there were read, the rest were not, so read the file again",
+        path.display()
+    )]
     Read {
         path: PathBuf,
         /// The last line read successfully (0 when none was).

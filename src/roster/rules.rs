@@ -40,26 +40,22 @@ impl RowChecker {
 
     /// Checks data row `row` (from 1) that starts on physical `line`.
     pub(super) fn check(&mut self, record: &StringRecord, row: usize, line: u64) -> CheckedRow {
-        let cols = &self.columns;
-        let cell = |col| cols.get(record, col).trim().to_string();
+        let cells = Cells::new(&self.columns, record);
         let summary = RowSummary {
-            email: cell(Col::Email),
-            name: cell(Col::Name),
-            surname: cell(Col::Surname),
-            role: cell(Col::Role),
+            email: cells.trimmed(Col::Email).to_string(),
+            name: cells.trimmed(Col::Name).to_string(),
+            surname: cells.trimmed(Col::Surname).to_string(),
+            role: cells.trimmed(Col::Role).to_string(),
         };
 
         let mut found = Found::new(row, line);
-        let agent = if record.len() == cols.width() {
-            self.check_cells(record, &mut found)
+        let width = self.columns.width();
+        let agent = if record.len() == width {
+            check_cells(&cells, &mut self.emails, &mut found)
         } else {
             // The cells can't be trusted to be in their columns, so no other
             // rule is applied: they would only add noise.
-            found.push(
-                Severity::Error,
-                None,
-                field_count(cols.width(), record.len()),
-            );
+            found.push(Severity::Error, None, field_count(width, record.len()));
             None
         };
         CheckedRow {
@@ -70,86 +66,126 @@ impl RowChecker {
             problems: found.problems,
         }
     }
+}
 
-    /// Applies every cell rule; the agent when none failed.
-    fn check_cells(&mut self, record: &StringRecord, found: &mut Found) -> Option<Agent> {
-        let cols = &self.columns;
-        let trimmed = |col| cols.get(record, col).trim();
+/// The cells of one record, each trimmed once.
+struct Cells<'r> {
+    columns: &'r Columns,
+    record: &'r StringRecord,
+    trimmed: [&'r str; Col::ALL.len()],
+}
 
-        let uses = found.take(Col::UsesSp, parse_bool(trimmed(Col::UsesSp)));
-        let name = found.take(Col::Name, check_name(trimmed(Col::Name)));
-        let surname = found.take(Col::Surname, check_name(trimmed(Col::Surname)));
-        let email = found.take(Col::Email, check_email(trimmed(Col::Email)));
-        if let Some(email) = email
-            && let Err(earlier) = self.emails.insert(email, found.row)
-        {
-            found.error(
-                Col::Email,
-                format!(
-                    "{} is already used by row #{earlier} (emails must be unique, ignoring case)",
-                    shown(email)
-                ),
-            );
+impl<'r> Cells<'r> {
+    fn new(columns: &'r Columns, record: &'r StringRecord) -> Cells<'r> {
+        let mut trimmed = [""; Col::ALL.len()];
+        for col in Col::ALL {
+            trimmed[col as usize] = columns.get(record, col).trim();
         }
-        let password = cols.get(record, Col::Password);
-        check_password(password, found);
-        let role = found.take(Col::Role, parse_role(trimmed(Col::Role)));
-        let groups = found.take(Col::GroupsIn, parse_groups(trimmed(Col::GroupsIn), true));
-        let manage = found.take(Col::GroupsMan, parse_groups(trimmed(Col::GroupsMan), false));
-        if let (Some(role), Some(manage)) = (role, &manage) {
-            warn_unused_manage(role, manage, found);
+        Cells {
+            columns,
+            record,
+            trimmed,
         }
-        let one_line = [
-            Col::SipLogin,
-            Col::SipPassword,
-            Col::SipDisplayName,
-            Col::SipAuthName,
-            Col::Ext,
-        ]
-        .map(|col| check_one_line(col, cols.get(record, col), found));
-
-        // The password and one-line rules leave no value behind, only errors.
-        let (
-            Some(uses),
-            Some(name),
-            Some(surname),
-            Some(email),
-            Some(role),
-            Some(groups),
-            Some(manage),
-        ) = (uses, name, surname, email, role, groups, manage)
-        else {
-            return None;
-        };
-        if found.has_errors() {
-            return None;
-        }
-        let [
-            sip_login,
-            sip_password,
-            sip_display_name,
-            sip_auth_name,
-            ext,
-        ] = one_line;
-        Some(Agent {
-            row: found.row,
-            line: found.line,
-            uses_softphone: uses,
-            name: name.to_string(),
-            surname: surname.to_string(),
-            email: email.to_string(),
-            password: Secret::new(password),
-            role,
-            groups,
-            manage_groups: manage,
-            sip_login: sip_login.to_string(),
-            sip_password: Secret::new(sip_password),
-            sip_display_name: sip_display_name.to_string(),
-            sip_auth_name: sip_auth_name.to_string(),
-            ext: ext.to_string(),
-            extra: cols.extra(record),
-        })
     }
+
+    fn trimmed(&self, col: Col) -> &'r str {
+        self.trimmed[col as usize]
+    }
+
+    /// The cell as written, for the passwords, which are kept untrimmed.
+    fn raw(&self, col: Col) -> &'r str {
+        self.columns.get(self.record, col)
+    }
+}
+
+/// Applies every cell rule; the agent when none failed.
+fn check_cells(cells: &Cells<'_>, emails: &mut SeenEmails, found: &mut Found) -> Option<Agent> {
+    let uses = found.take(Col::UsesSp, parse_bool(cells.trimmed(Col::UsesSp)));
+    let name = found.take(Col::Name, check_name(cells.trimmed(Col::Name)));
+    let surname = found.take(Col::Surname, check_name(cells.trimmed(Col::Surname)));
+    let email = found.take(Col::Email, check_email(cells.trimmed(Col::Email)));
+    if let Some(email) = email {
+        check_unique(email, emails, found);
+    }
+    let password = cells.raw(Col::Password);
+    check_password(password, found);
+    let role = found.take(Col::Role, parse_role(cells.trimmed(Col::Role)));
+    let groups = parse_groups(cells.trimmed(Col::GroupsIn), true);
+    let groups = found.take(Col::GroupsIn, groups);
+    let manage = parse_groups(cells.trimmed(Col::GroupsMan), false);
+    let manage = found.take(Col::GroupsMan, manage);
+    if let (Some(role), Some(manage)) = (role, &manage) {
+        warn_unused_manage(role, manage, found);
+    }
+    let [
+        sip_login,
+        sip_password,
+        sip_display_name,
+        sip_auth_name,
+        ext,
+    ] = check_sip(cells, found);
+
+    // The password and one-line rules leave no value behind, only errors.
+    let (Some(uses), Some(name), Some(surname), Some(email), Some(role)) =
+        (uses, name, surname, email, role)
+    else {
+        return None;
+    };
+    let (Some(groups), Some(manage)) = (groups, manage) else {
+        return None;
+    };
+    if found.has_errors() {
+        return None;
+    }
+    Some(Agent {
+        row: found.row,
+        line: found.line,
+        uses_softphone: uses,
+        name: name.to_string(),
+        surname: surname.to_string(),
+        email: email.to_string(),
+        password: Secret::new(password),
+        role,
+        groups,
+        manage_groups: manage,
+        sip_login: sip_login.to_string(),
+        sip_password: Secret::new(sip_password),
+        sip_display_name: sip_display_name.to_string(),
+        sip_auth_name: sip_auth_name.to_string(),
+        ext: ext.to_string(),
+        extra: cells.columns.extra(cells.record),
+    })
+}
+
+/// Records the email; an error naming the earlier row when it is a repeat.
+fn check_unique(email: &str, emails: &mut SeenEmails, found: &mut Found) {
+    if let Err(earlier) = emails.insert(email, found.row) {
+        let message = format!(
+            "{} is already used by row #{earlier} (emails must be unique, ignoring case)",
+            shown(email)
+        );
+        found.error(Col::Email, message);
+    }
+}
+
+/// The SIP cells and `ext`, in that order, each checked by
+/// [`check_one_line`]; the SIP password untrimmed.
+fn check_sip<'r>(cells: &Cells<'r>, found: &mut Found) -> [&'r str; 5] {
+    let mut one_line = |col: Col| {
+        let value = if col == Col::SipPassword {
+            cells.raw(col)
+        } else {
+            cells.trimmed(col)
+        };
+        check_one_line(col, value, found)
+    };
+    [
+        one_line(Col::SipLogin),
+        one_line(Col::SipPassword),
+        one_line(Col::SipDisplayName),
+        one_line(Col::SipAuthName),
+        one_line(Col::Ext),
+    ]
 }
 
 /// The problems of one row as they are found.
@@ -210,6 +246,17 @@ pub(super) fn shown(value: &str) -> String {
     }
 }
 
+/// The length in characters when it is outside `min..=max`; `None` when
+/// inside. Counts only when the byte length can't settle it (a character
+/// is 1 to 4 bytes), which spares counting on almost every cell.
+fn length_outside(value: &str, min: usize, max: usize) -> Option<usize> {
+    if value.len() <= max && value.len() >= min.saturating_mul(4) {
+        return None;
+    }
+    let chars = value.chars().count();
+    (!(min..=max).contains(&chars)).then_some(chars)
+}
+
 fn too_long(chars: usize) -> String {
     format!("is {chars} characters long, at most {MAX_CHARS} allowed")
 }
@@ -230,11 +277,10 @@ fn check_name(value: &str) -> Result<&str, String> {
     if value.is_empty() {
         return Err("must not be empty".to_string());
     }
-    let chars = value.chars().count();
-    if chars > MAX_CHARS {
-        return Err(too_long(chars));
+    match length_outside(value, 1, MAX_CHARS) {
+        Some(chars) => Err(too_long(chars)),
+        None => Ok(value),
     }
-    Ok(value)
 }
 
 /// A deliberately simple shape check: what a typo or a wrong column breaks,
@@ -243,8 +289,7 @@ fn check_email(value: &str) -> Result<&str, String> {
     if value.is_empty() {
         return Err("must not be empty".to_string());
     }
-    let chars = value.chars().count();
-    if chars > MAX_CHARS {
+    if let Some(chars) = length_outside(value, 1, MAX_CHARS) {
         return Err(too_long(chars));
     }
     if !is_email(value) {
@@ -254,7 +299,11 @@ fn check_email(value: &str) -> Result<&str, String> {
 }
 
 fn is_email(value: &str) -> bool {
-    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // Bytes first: nearly every email is ASCII, and decoding characters
+    // for the Unicode checks costs more than the rest of the row.
+    let bad_ascii = |b: u8| b <= b' ' || b == 0x7F;
+    let bad_char = |c: char| c.is_whitespace() || c.is_control();
+    if value.bytes().any(bad_ascii) || (!value.is_ascii() && value.chars().any(bad_char)) {
         return false;
     }
     let Some((local, domain)) = value.split_once('@') else {
@@ -269,10 +318,9 @@ fn is_email(value: &str) -> bool {
 /// Checks the length of the untrimmed password, never showing it. Warns when
 /// it starts or ends with a space, which Excel makes easy to do by mistake.
 fn check_password(value: &str, found: &mut Found) {
-    let chars = value.chars().count();
-    if !(MIN_PASSWORD..=MAX_CHARS).contains(&chars) {
+    if let Some(chars) = length_outside(value, MIN_PASSWORD, MAX_CHARS) {
         found.error(Col::Password, format!("must be {MIN_PASSWORD} to {MAX_CHARS} characters, found {chars} (the value is not shown)"));
-    } else if value.trim() != value {
+    } else if value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace) {
         found.warning(Col::Password, "starts or ends with a space, which is kept as part of the password (the value is not shown)".to_string());
     }
 }
@@ -298,16 +346,19 @@ fn parse_groups(value: &str, required: bool) -> Result<Vec<u64>, String> {
             Ok(Vec::new())
         };
     }
-    value
-        .split(',')
-        .map(|id| parse_id(id.trim()))
-        .collect::<Option<Vec<u64>>>()
-        .ok_or_else(|| {
-            format!(
-                "must be team IDs separated by commas, such as 2,4,7, found {}",
-                shown(value)
-            )
-        })
+    let mut ids = Vec::new();
+    for id in value.split(',') {
+        match parse_id(id.trim()) {
+            Some(id) => ids.push(id),
+            None => {
+                return Err(format!(
+                    "must be team IDs separated by commas, such as 2,4,7, found {}",
+                    shown(value)
+                ));
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// A positive decimal integer, digits only (no sign, no spaces inside).
@@ -328,18 +379,16 @@ fn warn_unused_manage(role: Role, manage: &[u64], found: &mut Found) {
 }
 
 /// SIP fields and `ext` go into INI lines of the config: short, one line.
-/// Returns the trimmed value (the untrimmed one for `sippassword`), or ""
+/// Returns `value` (trimmed by the caller, except `sippassword`), or ""
 /// after recording an error.
 fn check_one_line<'v>(col: Col, value: &'v str, found: &mut Found) -> &'v str {
     let secret = col == Col::SipPassword;
-    let value = if secret { value } else { value.trim() };
     let mut ok = true;
-    let chars = value.chars().count();
-    if chars > MAX_CHARS {
+    if let Some(chars) = length_outside(value, 0, MAX_CHARS) {
         found.error(col, too_long(chars));
         ok = false;
     }
-    if value.contains(['\r', '\n']) {
+    if value.bytes().any(|b| b == b'\r' || b == b'\n') {
         let what = if secret {
             "(the value is not shown)".to_string()
         } else {

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use super::*;
 
@@ -398,6 +399,40 @@ fn forced_encoding() {
     );
 }
 
+/// In a workbook, `line` is the spreadsheet row and typed cells read as
+/// text (usesSP is a real boolean, groupsIn a number there).
+#[test]
+fn xlsx_lines_and_cells() {
+    let (_, checked) = read("fixtures/agents.xlsx");
+    let lines: Vec<(usize, u64)> = checked.iter().map(|r| (r.row, r.line)).collect();
+    assert_eq!(lines, [(1, 2), (2, 3), (3, 4), (4, 5)]);
+    let first = checked[0]
+        .agent
+        .as_ref()
+        .map(|a| (a.uses_softphone, a.sip_login.clone()));
+    assert_eq!(first, Some((true, "1001".to_string())));
+}
+
+/// A file named .xlsx that is not a workbook is a clear fatal error.
+#[test]
+fn broken_xlsx_is_fatal() {
+    let mut file = tempfile::Builder::new()
+        .suffix(".xlsx")
+        .tempfile()
+        .expect("temp file");
+    file.write_all(b"usesSP;name\n").expect("write temp file");
+    let path = file.path().to_string_lossy().to_string();
+    let error = open_error(&path, &ReadOptions::default());
+    assert!(
+        error.starts_with(&format!("failed to read {path} as an .xlsx workbook: ")),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("; save it again from Excel, or as CSV"),
+        "{error}"
+    );
+}
+
 /// Writes `text` to a temporary CSV file.
 fn temp_csv(text: &[u8]) -> tempfile::NamedTempFile {
     let mut file = tempfile::Builder::new()
@@ -523,4 +558,91 @@ fn write_xlsx_fixture() -> Result<(), rust_xlsxwriter::XlsxError> {
         }
     }
     book.save("fixtures/agents.xlsx")
+}
+
+/// The file the timing tests read: `ROSTER_BENCH_FILE`, or the path that
+/// `scripts/gen-agents.py --rows 1000000 /tmp/agents-1m.csv` writes.
+fn bench_file() -> String {
+    std::env::var("ROSTER_BENCH_FILE").unwrap_or_else(|_| "/tmp/agents-1m.csv".to_string())
+}
+
+/// Checking every row costs at most twice plain csv reading (the budget).
+/// Prints wall time and this thread's CPU time, which a busy machine
+/// disturbs less. Run in release:
+/// `cargo test --release --lib roster::tests::bench -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs a generated 1M-row file; a timing run, not a check of behaviour"]
+fn bench_check_time_against_plain_csv() {
+    let path = bench_file();
+    for _ in 0..3 {
+        let (plain, records) = timed(|| plain_csv_records(&path));
+        let (ours, (_, valid)) = timed(|| read_counting(&path));
+        println!(
+            "{records} records: plain csv {:.2?} (cpu {:.2?}), roster {:.2?} (cpu {:.2?}, {valid} valid), cpu ratio {:.2}",
+            plain.0,
+            plain.1,
+            ours.0,
+            ours.1,
+            ours.1.as_secs_f64() / plain.1.as_secs_f64()
+        );
+    }
+}
+
+/// Reads `path` into `csv::StringRecord`s and nothing else: the baseline.
+fn plain_csv_records(path: &str) -> u64 {
+    let mut plain = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .from_path(path)
+        .expect("open the bench file");
+    let mut record = csv::StringRecord::new();
+    let mut records = 0;
+    while plain.read_record(&mut record).expect("read") {
+        records += 1;
+    }
+    records
+}
+
+/// Runs `work`, returning (wall time, this thread's CPU time) and its value.
+fn timed<T>(work: impl FnOnce() -> T) -> ((Duration, Duration), T) {
+    let (wall, cpu) = (std::time::Instant::now(), thread_cpu());
+    let value = work();
+    ((wall.elapsed(), thread_cpu().saturating_sub(cpu)), value)
+}
+
+/// CPU time of this thread so far (Linux `schedstat`; zero elsewhere).
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let nanos = stat
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Duration::from_nanos(nanos)
+}
+
+/// Peak memory of checking the whole file (the budget is 150 MB). Run it
+/// alone, as its own process: the high-water mark is process-wide.
+#[test]
+#[ignore = "needs a generated 1M-row file; reads the process's peak memory"]
+fn bench_peak_memory() {
+    let (rows, valid) = read_counting(&bench_file());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("VmHWM unknown");
+    println!("{rows} rows, {valid} valid; {peak}");
+}
+
+/// Reads `path` through [`open`], keeping nothing; (rows, valid rows).
+fn read_counting(path: &str) -> (usize, usize) {
+    let rows = open(Path::new(path), &ReadOptions::default()).expect("open");
+    let (mut all, mut valid) = (0, 0);
+    for row in rows {
+        let row = row.expect("read");
+        all += 1;
+        valid += usize::from(row.agent.is_some());
+    }
+    (all, valid)
 }
