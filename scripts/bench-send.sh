@@ -46,7 +46,7 @@ printf '%-14s %9s %9s %8s\n' run seconds ideal "of ideal"
 for c in 1 4 8 16; do
     start_sandbox "$latency_ms"
     start=$(now)
-    SOFTPHONE_TOKEN=$TOKEN "$bin" -q --dashboard "$URL" --concurrency "$c" \
+    SOFTPHONE_TOKEN=$TOKEN "$bin" -qq --dashboard "$URL" --concurrency "$c" \
         --report "$work/results.csv" "$work/agents.csv" >/dev/null
     end=$(now)
     python3 - "$start" "$end" "$rows" "$latency_ms" "$c" <<'PY'
@@ -84,7 +84,7 @@ fast_rows=$((rows * 10))
 python3 scripts/gen-agents.py --rows "$fast_rows" "$work/fast.csv"
 start_sandbox 0
 start=$(now)
-SOFTPHONE_TOKEN=$TOKEN "$bin" -q --dashboard "$URL" --concurrency 8 --output json \
+SOFTPHONE_TOKEN=$TOKEN "$bin" -qq --dashboard "$URL" --concurrency 8 --output json \
     --report "$work/results.csv" "$work/fast.csv" >"$work/fast.jsonl"
 end=$(now)
 ours=$(python3 -c "import sys; s,e,r=map(float,sys.argv[1:]); print(f'{r/(e-s):.0f}')" "$start" "$end" "$fast_rows")
@@ -108,7 +108,7 @@ python3 -c "import sys; o,t=map(float,sys.argv[1:]); print(f'provision {o:.0f} r
 echo "== $big rows, no latency: peak memory"
 python3 scripts/gen-agents.py --rows "$big" "$work/big.csv"
 start_sandbox 0
-SOFTPHONE_TOKEN=$TOKEN /usr/bin/time -f '%M %e' -o "$work/time.txt" "$bin" -q --dashboard "$URL" \
+SOFTPHONE_TOKEN=$TOKEN /usr/bin/time -f '%M %e' -o "$work/time.txt" "$bin" -qq --dashboard "$URL" \
     --concurrency 16 --report "$work/results.csv" "$work/big.csv" >/dev/null
 read -r kib secs <"$work/time.txt"
 python3 -c "import sys; k,s,r=map(float,sys.argv[1:]); print(f'{int(r)} rows in {s:.1f} s, peak {k/1024:.1f} MB')" "$kib" "$secs" "$big"

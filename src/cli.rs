@@ -29,7 +29,7 @@ Examples:
 /// or usage (nothing sent), 3 the dashboard rejected the token or login,
 /// 130 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "provision", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+#[command(name = "provision", version, after_help = EXAMPLES, subcommand_precedence_over_arg = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -211,5 +211,8 @@ mod tests {
         let cli = Cli::try_parse_from(["provision", "demo"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Demo(_))));
         assert!(Cli::try_parse_from(["provision", "--concurrency", "0", "a.csv"]).is_err());
+        let cli = Cli::try_parse_from(["provision", "-q", "sandbox", "--port", "0"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Sandbox(_))));
+        assert_eq!(cli.verbosity.quiet, 1);
     }
 }
