@@ -4,8 +4,9 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+use crate::dashboard::{CallLogFormat, Lang, SortColumn, StatusLogFormat};
 use crate::provision::{DEFAULT_CONCURRENCY, DEFAULT_RETRIES};
 use crate::report::OutputFormat;
 
@@ -45,10 +46,298 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a simulated Team Dashboard on this machine, for trying things out.
+    #[command(after_help = SANDBOX_EXAMPLES)]
     Sandbox(crate::sandbox::SandboxArgs),
     /// Provision a file into a simulated dashboard started just for this run.
     #[command(after_help = "Example:\n  provision demo agents.example.csv")]
     Demo(DemoArgs),
+    /// Log in as an administrator and print (or save) a token.
+    #[command(after_help = LOGIN_EXAMPLES)]
+    Login(LoginArgs),
+    /// List the dashboard's users, or delete some.
+    #[command(subcommand, after_help = USERS_EXAMPLES)]
+    Users(UsersCommand),
+    /// Download the agents' status log or the call log.
+    #[command(subcommand, after_help = REPORTS_EXAMPLES)]
+    Reports(ReportsCommand),
+    /// Upload an Asterisk queue_log, or clear what was uploaded.
+    #[command(subcommand, after_help = ASTERISK_EXAMPLES)]
+    Asterisk(AsteriskCommand),
+}
+
+const SANDBOX_EXAMPLES: &str = "\
+Example:
+  provision sandbox --port 8080
+      then, in another terminal, with the token it prints:
+      SOFTPHONE_TOKEN=... provision --dashboard http://127.0.0.1:8080 agents.csv";
+
+const LOGIN_EXAMPLES: &str = "\
+Examples:
+  provision login --dashboard company --email admin@company.com --save-token ~/.softphone-token
+      ask for the password, save the token (readable by you only)
+  provision --dashboard company --token-file ~/.softphone-token agents.csv
+      then use it
+  provision login --dashboard company --email admin@company.com --password-stdin < pass.txt
+      in a script: the password from stdin, the token on stdout";
+
+const USERS_EXAMPLES: &str = "\
+Examples:
+  provision users list --dashboard company --sort surname --asc
+  provision users list --format csv -o users.csv
+  provision users delete --from-report agents.results.csv
+      undo a provisioning run: delete the users it created";
+
+const USERS_LIST_EXAMPLES: &str = "\
+Examples:
+  provision users list --dashboard company
+      every user, as a table on a terminal (CSV when piped)
+  provision users list --page 2 --page-size 50 --sort email --asc
+  provision users list --format csv -o users.csv
+      a ;-separated file that Excel opens";
+
+const USERS_DELETE_EXAMPLES: &str = "\
+Examples:
+  provision users delete 12 14 15
+  provision users delete 12,14,15 --yes
+      without asking (needed in scripts)
+  provision users delete --from-report agents.results.csv
+      undo a provisioning run: delete the users it created
+  provision users delete --from-csv agents.csv
+      delete the users whose emails are in an agents file";
+
+const REPORTS_EXAMPLES: &str = "\
+Examples:
+  provision reports status-log --from 2024-01-01 --to 2024-02-01
+  provision reports call-log --from 2024-01-01 --to 2024-02-01 --tz-offset +300 --format csv";
+
+const STATUS_LOG_EXAMPLES: &str = "\
+Examples:
+  provision reports status-log --dashboard company --from 2024-01-01 --to 2024-02-01
+      January (UTC) to status-log_2024-01-01_2024-02-01.csv
+  provision reports status-log --from 2024-01-31T08:00 --to 2024-01-31T20:00 --format tsv -o -
+      to stdout";
+
+const CALL_LOG_EXAMPLES: &str = "\
+Examples:
+  provision reports call-log --dashboard company --from 2024-01-01 --to 2024-02-01 --tz-offset +300
+      January in UTC+05:00, to call-log_2024-01-01_2024-02-01.xlsx
+  provision reports call-log --from 2021-10-13T00:00:00+05:00 --to 2021-10-14T00:00:00+05:00 --format csv --lang ru -o calls.csv";
+
+const ASTERISK_EXAMPLES: &str = "\
+Examples:
+  provision asterisk upload --dashboard company
+      upload /var/log/asterisk/queue_log
+  provision asterisk clear --yes";
+
+const UPLOAD_EXAMPLES: &str = "\
+Examples:
+  provision asterisk upload --dashboard company
+      upload /var/log/asterisk/queue_log
+  provision asterisk upload /backup/queue_log.1";
+
+const CLEAR_EXAMPLES: &str = "\
+Examples:
+  provision asterisk clear --dashboard company
+      asks first; --yes does not (needed in scripts)";
+
+/// `provision login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Read the password from the first line of stdin instead of asking
+    /// for it (or taking SOFTPHONE_PASSWORD).
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Write the token to this file, readable by you only, instead of
+    /// printing it; use it later with --token-file.
+    #[arg(long, value_name = "PATH")]
+    pub save_token: Option<PathBuf>,
+}
+
+/// `provision users ...`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List the users: all of them, or one page.
+    #[command(after_help = USERS_LIST_EXAMPLES)]
+    List(UsersListArgs),
+    /// Delete users by ID, the ones a provisioning run created, or the ones
+    /// in an agents file; asks first.
+    #[command(after_help = USERS_DELETE_EXAMPLES)]
+    Delete(UsersDeleteArgs),
+}
+
+/// How `users list` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns, for reading.
+    Table,
+    /// `;`-separated UTF-8 with a byte-order mark, as Excel opens it.
+    Csv,
+    /// The dashboard's answer: `totalCount` and `users`.
+    Json,
+}
+
+/// `provision users list`.
+#[derive(Debug, Args)]
+pub struct UsersListArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Only this page (from 1) instead of every user.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page: Option<u32>,
+
+    /// Users per page; without --page it means page 1 [default: 20]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_size: Option<u32>,
+
+    /// Sort by this column [default: the dashboard's, id]
+    #[arg(long, value_enum, value_name = "COLUMN")]
+    pub sort: Option<SortColumn>,
+
+    /// Ascending order.
+    #[arg(long, conflicts_with = "desc")]
+    pub asc: bool,
+
+    /// Descending order (the dashboard's default).
+    #[arg(long)]
+    pub desc: bool,
+
+    /// The output format [default: table on a terminal, else csv]
+    #[arg(long, value_enum)]
+    pub format: Option<ListFormat>,
+
+    /// Write to this file (replaced only once complete) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `provision users delete`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["ids", "from_report", "from_csv"])))]
+pub struct UsersDeleteArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// User IDs: `2 4 7` or `2,4,7`.
+    #[arg(value_name = "ID", value_delimiter = ',')]
+    pub ids: Vec<u64>,
+
+    /// The results file of a provisioning run: delete the users that run
+    /// created (outcome `created`), which undoes it.
+    #[arg(long, value_name = "RESULTS.csv")]
+    pub from_report: Option<PathBuf>,
+
+    /// An agents file: delete the users with its emails.
+    #[arg(long, value_name = "AGENTS.csv")]
+    pub from_csv: Option<PathBuf>,
+
+    /// Do not ask; needed when not run in a terminal.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// `provision reports ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReportsCommand {
+    /// Download the agents' status log (times in UTC).
+    #[command(after_help = STATUS_LOG_EXAMPLES)]
+    StatusLog(StatusLogArgs),
+    /// Download the call log.
+    #[command(after_help = CALL_LOG_EXAMPLES)]
+    CallLog(CallLogArgs),
+}
+
+/// The time range and destination every report takes.
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// The start: 2024-01-31 (midnight), 2024-01-31T08:00[:00], or with an
+    /// offset, 2024-01-31T08:00:00+05:00.
+    #[arg(long, value_name = "DATE[TIME]")]
+    pub from: String,
+
+    /// The end, not included; same forms as --from.
+    #[arg(long, value_name = "DATE[TIME]")]
+    pub to: String,
+
+    /// Where to write the report; `-` is stdout [default: a name with the
+    /// report and the dates, in the current folder]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `provision reports status-log`.
+#[derive(Debug, Args)]
+pub struct StatusLogArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    #[command(flatten)]
+    pub range: RangeArgs,
+
+    /// The file format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: StatusLogFormat,
+}
+
+/// `provision reports call-log`.
+#[derive(Debug, Args)]
+pub struct CallLogArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    #[command(flatten)]
+    pub range: RangeArgs,
+
+    /// The time zone of the file's times, in minutes east of UTC (+300,
+    /// -180) or as +05:00; also the offset of --from/--to when they have
+    /// none [default: the offset written in --from, else UTC]
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    pub tz_offset: Option<String>,
+
+    /// The language of the file [default: the dashboard's, English]
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+
+    /// The file format.
+    #[arg(long, value_enum, default_value = "xlsx")]
+    pub format: CallLogFormat,
+}
+
+/// `provision asterisk ...`.
+#[derive(Debug, Subcommand)]
+pub enum AsteriskCommand {
+    /// Upload a queue_log (streamed, any size) and print the calls counted.
+    #[command(after_help = UPLOAD_EXAMPLES)]
+    Upload(UploadArgs),
+    /// Remove all uploaded Asterisk data from the dashboard; asks first.
+    #[command(after_help = CLEAR_EXAMPLES)]
+    Clear(ClearArgs),
+}
+
+/// `provision asterisk upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// The queue_log file.
+    #[arg(default_value = "/var/log/asterisk/queue_log")]
+    pub path: PathBuf,
+}
+
+/// `provision asterisk clear`.
+#[derive(Debug, Args)]
+pub struct ClearArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Do not ask; needed when not run in a terminal.
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 /// `-v`/`-q`: how much the tool logs on stderr.
@@ -214,5 +503,42 @@ mod tests {
         let cli = Cli::try_parse_from(["provision", "-q", "sandbox", "--port", "0"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Sandbox(_))));
         assert_eq!(cli.verbosity.quiet, 1);
+    }
+
+    #[test]
+    fn ids_come_as_words_or_with_commas() {
+        for args in [&["2", "4", "7"][..], &["2,4,7"], &["2,4", "7"]] {
+            let cli =
+                Cli::try_parse_from(["provision", "users", "delete"].iter().chain(args)).unwrap();
+            let Some(Command::Users(UsersCommand::Delete(delete))) = cli.command else {
+                panic!("not a delete: {args:?}");
+            };
+            assert_eq!(delete.ids, vec![2, 4, 7]);
+        }
+        let both = [
+            "provision",
+            "users",
+            "delete",
+            "2",
+            "--from-report",
+            "r.csv",
+        ];
+        assert!(Cli::try_parse_from(both).is_err());
+        assert!(Cli::try_parse_from(["provision", "users", "delete"]).is_err());
+    }
+
+    #[test]
+    fn negative_offsets_are_values_not_flags() {
+        let args = ["provision", "reports", "call-log", "--from", "2024-01-01"];
+        let cli =
+            Cli::try_parse_from(
+                args.iter()
+                    .chain(&["--to", "2024-01-02", "--tz-offset", "-180"]),
+            )
+            .unwrap();
+        let Some(Command::Reports(ReportsCommand::CallLog(call_log))) = cli.command else {
+            panic!("not a call log");
+        };
+        assert_eq!(call_log.tz_offset.as_deref(), Some("-180"));
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::cli::ConnectionArgs;
-use crate::dashboard::{ClientOptions, Dashboard, resolve_address};
+use crate::dashboard::{ApiError, ClientOptions, Dashboard, resolve_address};
 use crate::provision::Credentials;
 use crate::secret::Secret;
 
@@ -77,16 +77,41 @@ pub async fn connect(args: &ConnectionArgs) -> anyhow::Result<Connected> {
         );
     };
     let password = password(&email)?;
-    let token = dashboard
-        .login(&email, &password)
-        .await
-        .with_context(|| format!("logging in to {} as {email}", dashboard.base()))?;
+    let token = log_in(&dashboard, &email, &password).await?;
     dashboard.set_token(token);
     tracing::info!(email, "logged in");
     Ok(Connected {
         dashboard: Arc::new(dashboard),
         credentials: Some(Credentials { email, password }),
     })
+}
+
+/// The dashboard refused the email and password (401 or 403 to the login).
+#[derive(Debug, thiserror::Error)]
+#[error("the dashboard refused the login of {email}: check the email and the password")]
+pub struct LoginRejected {
+    pub email: String,
+    #[source]
+    pub source: ApiError,
+}
+
+/// Logs in, telling a refused login ([`LoginRejected`]) apart from a
+/// dashboard that could not be reached or answered oddly.
+pub async fn log_in(
+    dashboard: &Dashboard,
+    email: &str,
+    password: &Secret,
+) -> anyhow::Result<Secret> {
+    match dashboard.login(email, password).await {
+        Ok(token) => Ok(token),
+        Err(source) if source.is_auth() => Err(LoginRejected {
+            email: email.to_string(),
+            source,
+        }
+        .into()),
+        Err(source) => Err(anyhow::Error::new(source)
+            .context(format!("logging in to {} as {email}", dashboard.base()))),
+    }
 }
 
 fn given_token(args: &ConnectionArgs) -> anyhow::Result<Option<Secret>> {

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::sync::RwLock;
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::Deserialize;
@@ -16,12 +17,27 @@ use url::Url;
 
 use crate::payload::SaveUser;
 use crate::secret::Secret;
+use crate::transfer::Activity;
 
 /// How long one request may take unless `--timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The status log's times: UTC, no offset (`2019-01-01T00:00:00`).
+const UTC_TIME: &str = "%Y-%m-%dT%H:%M:%S";
+
+/// The call log's times, with an offset (`2021-10-13T00:00:00+05:00`).
+const OFFSET_TIME: &str = "%Y-%m-%dT%H:%M:%S%:z";
+
+/// The multipart field that carries the queue_log, as in the vendor's curl.
+const UPLOAD_FIELD: &str = "logs";
+
 /// The longest part of an answer's body quoted in an error message.
 const SNIPPET_CHARS: usize = 120;
+
+/// The whole-request limit of report downloads and uploads, which may take
+/// far longer than `--timeout`; they stop instead when nothing moves for
+/// `--timeout` (see [`Activity`]).
+const TRANSFER_LIMIT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Problems with the dashboard address or the client's settings, found
 /// before anything is sent.
@@ -214,11 +230,37 @@ pub struct User {
 }
 
 /// One answer of the list endpoint.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserPage {
     pub total_count: u64,
     pub users: Vec<User>,
+}
+
+/// The columns the list endpoint sorts by (the API page lost its list;
+/// these are the user fields it documents).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortColumn {
+    Id,
+    Name,
+    Surname,
+    Email,
+    Role,
+    State,
+}
+
+impl SortColumn {
+    /// The value of `sortColumn`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortColumn::Id => "id",
+            SortColumn::Name => "name",
+            SortColumn::Surname => "surname",
+            SortColumn::Email => "email",
+            SortColumn::Role => "role",
+            SortColumn::State => "state",
+        }
+    }
 }
 
 /// Sort direction of the list endpoint.
@@ -231,7 +273,7 @@ pub enum Direction {
 /// Which users to list: all of them, or one page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListQuery {
-    pub sort_column: Option<String>,
+    pub sort_column: Option<SortColumn>,
     pub direction: Option<Direction>,
     /// `None` asks for every user (`allUsers=true`).
     pub page: Option<Page>,
@@ -257,7 +299,7 @@ impl ListQuery {
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         if let Some(column) = &self.sort_column {
-            pairs.push(("sortColumn", column.clone()));
+            pairs.push(("sortColumn", column.as_str().to_string()));
         }
         if let Some(direction) = self.direction {
             let text = if direction == Direction::Asc {
@@ -275,6 +317,86 @@ impl ListQuery {
             }
             None => pairs.push(("allUsers", "true".into())),
         }
+        pairs
+    }
+}
+
+/// The status log's file format (`format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusLogFormat {
+    Csv,
+    Tsv,
+}
+
+/// The call log's file format (`typeFile`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CallLogFormat {
+    Csv,
+    Xlsx,
+}
+
+/// The call log's language (`lang`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+/// The status log of a time range, in UTC as the endpoint wants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusLogQuery {
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub format: StatusLogFormat,
+}
+
+impl StatusLogQuery {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let format = match self.format {
+            StatusLogFormat::Csv => "csv",
+            StatusLogFormat::Tsv => "tsv",
+        };
+        vec![
+            ("from", self.from.format(UTC_TIME).to_string()),
+            ("to", self.to.format(UTC_TIME).to_string()),
+            ("format", format.to_string()),
+        ]
+    }
+}
+
+/// The call log of a time range; each end keeps its own offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallLogQuery {
+    pub from: DateTime<FixedOffset>,
+    pub to: DateTime<FixedOffset>,
+    /// Minutes east of UTC in which the file shows times.
+    pub local_offset_minutes: i32,
+    /// `None` leaves the language to the dashboard (English).
+    pub lang: Option<Lang>,
+    pub format: CallLogFormat,
+}
+
+impl CallLogQuery {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        // The `+` of an offset must reach the server as %2B: the URL
+        // encoder does that; a hand-built query would send a space.
+        let mut pairs = vec![
+            ("dateFrom", self.from.format(OFFSET_TIME).to_string()),
+            ("dateTo", self.to.format(OFFSET_TIME).to_string()),
+            (
+                "localTimeZoneOffset",
+                format!("{:+}", self.local_offset_minutes),
+            ),
+        ];
+        if let Some(lang) = self.lang {
+            let lang = if lang == Lang::Ru { "ru" } else { "en" };
+            pairs.push(("lang", lang.to_string()));
+        }
+        let format = match self.format {
+            CallLogFormat::Csv => "csv",
+            CallLogFormat::Xlsx => "xlsx",
+        };
+        pairs.push(("typeFile", format.to_string()));
         pairs
     }
 }
@@ -435,6 +557,106 @@ impl Dashboard {
         check_status(response).await.map(drop)
     }
 
+    /// `GET /api/reports/agents/worktime/raw`: the answer, checked, with its
+    /// body still to be streamed (see [`crate::transfer::save`]).
+    pub async fn status_log(&self, query: &StatusLogQuery) -> Result<reqwest::Response, ApiError> {
+        let mut url = self.endpoint("api/reports/agents/worktime/raw");
+        url.query_pairs_mut().extend_pairs(query.pairs());
+        self.download(url).await
+    }
+
+    /// `GET /api/history/calls/export`: the answer, checked, with its body
+    /// still to be streamed.
+    pub async fn call_log(&self, query: &CallLogQuery) -> Result<reqwest::Response, ApiError> {
+        let mut url = self.endpoint("api/history/calls/export");
+        url.query_pairs_mut().extend_pairs(query.pairs());
+        self.download(url).await
+    }
+
+    /// A GET whose headers must come within the timeout and whose body may
+    /// take as long as it keeps moving. A web page instead of a file means
+    /// the address leads to something else (a login page, a proxy).
+    async fn download(&self, url: Url) -> Result<reqwest::Response, ApiError> {
+        tracing::debug!(%url, "downloading");
+        let send = self
+            .http
+            .get(url)
+            .headers(self.auth_headers())
+            .timeout(TRANSFER_LIMIT)
+            .send();
+        let response = tokio::time::timeout(self.timeout, send)
+            .await
+            .map_err(|_| ApiError::Timeout(self.timeout))?
+            .map_err(|e| self.classify(e))?;
+        let response = check_status(response).await?;
+        let html = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.trim_start().starts_with("text/html"));
+        if html {
+            return Err(ApiError::Unexpected(
+                "a web page came instead of the report; check the --dashboard address".into(),
+            ));
+        }
+        Ok(response)
+    }
+
+    /// `POST /api/reports/asterisk/upload` with `logs` as the multipart field
+    /// `logs`: the number of calls the dashboard counted. The request runs
+    /// as long as `activity` shows the body moving, and the answer must come
+    /// within the timeout after the last byte.
+    pub async fn upload_queue_log(
+        &self,
+        logs: reqwest::multipart::Part,
+        activity: &Activity,
+    ) -> Result<u64, ApiError> {
+        let url = self.endpoint("api/reports/asterisk/upload");
+        tracing::debug!(%url, "uploading the queue_log");
+        let form = reqwest::multipart::Form::new().part(UPLOAD_FIELD, logs);
+        let upload = async {
+            let response = self
+                .http
+                .post(url)
+                .headers(self.auth_headers())
+                .multipart(form)
+                .timeout(TRANSFER_LIMIT)
+                .send()
+                .await
+                .map_err(|e| self.classify(e))?;
+            read_body(check_status(response).await?, self).await
+        };
+        let body = tokio::select! {
+            body = upload => body?,
+            () = activity.stalled(self.timeout) => return Err(ApiError::Timeout(self.timeout)),
+        };
+        parse_count(&body).ok_or_else(|| {
+            ApiError::Unexpected(format!(
+                "expected the number of calls, got {}",
+                snippet(&body)
+            ))
+        })
+    }
+
+    /// `POST /api/reports/asterisk/clear`: removes every uploaded queue_log.
+    pub async fn clear_asterisk(&self) -> Result<(), ApiError> {
+        let url = self.endpoint("api/reports/asterisk/clear");
+        tracing::debug!(%url, "clearing the Asterisk data");
+        let response = self
+            .http
+            .post(url)
+            .headers(self.auth_headers())
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        check_status(response).await.map(drop)
+    }
+
+    /// The per-request timeout (`--timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Sorts a reqwest failure into what callers can act on.
     pub fn classify(&self, error: reqwest::Error) -> ApiError {
         let text = error_chain(&error);
@@ -518,6 +740,20 @@ fn parse_id(body: &str) -> Option<u64> {
     }
 }
 
+/// The upload's call count: a bare integer, or one as JSON (a number or a
+/// string).
+fn parse_count(body: &str) -> Option<u64> {
+    let body = body.trim();
+    if let Ok(count) = body.parse::<u64>() {
+        return Some(count);
+    }
+    match serde_json::from_str::<serde_json::Value>(body).ok()? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// The `jwt` cookie's value among the `Set-Cookie` headers.
 fn jwt_cookie(headers: &HeaderMap) -> Option<Secret> {
     headers
@@ -581,6 +817,66 @@ mod tests {
         assert_eq!(parse_id(r#"{"id": "6"}"#), Some(6));
         assert_eq!(parse_id("<html>"), None);
         assert_eq!(parse_id("-3"), None);
+    }
+
+    #[test]
+    fn counts_come_bare_or_as_json() {
+        assert_eq!(parse_count("12\n"), Some(12));
+        assert_eq!(parse_count("\"7\""), Some(7));
+        assert_eq!(parse_count("0"), Some(0));
+        assert_eq!(parse_count("{\"calls\": 3}"), None);
+        assert_eq!(parse_count("<html>"), None);
+    }
+
+    #[test]
+    fn report_queries_keep_offsets_and_signs() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap();
+        let query = CallLogQuery {
+            from: at("2021-10-13T00:00:00+05:00"),
+            to: at("2021-10-14T00:00:00-03:30"),
+            local_offset_minutes: 300,
+            lang: Some(Lang::Ru),
+            format: CallLogFormat::Csv,
+        };
+        let mut url = Url::parse("http://x/").unwrap();
+        url.query_pairs_mut().extend_pairs(query.pairs());
+        assert_eq!(
+            url.query(),
+            Some(
+                "dateFrom=2021-10-13T00%3A00%3A00%2B05%3A00&dateTo=2021-10-14T00%3A00%3A00-03%3A30\
+                 &localTimeZoneOffset=%2B300&lang=ru&typeFile=csv"
+            )
+        );
+        let west = CallLogQuery {
+            local_offset_minutes: -180,
+            lang: None,
+            ..query
+        };
+        assert!(
+            west.pairs()
+                .contains(&("localTimeZoneOffset", "-180".into()))
+        );
+        assert!(!west.pairs().iter().any(|(name, _)| *name == "lang"));
+    }
+
+    #[test]
+    fn list_queries_page_or_take_everything() {
+        let query = ListQuery {
+            sort_column: Some(SortColumn::Surname),
+            direction: Some(Direction::Asc),
+            page: Some(Page { number: 3, size: 5 }),
+        };
+        assert_eq!(
+            query.pairs(),
+            vec![
+                ("sortColumn", "surname".to_string()),
+                ("sortDirection", "asc".into()),
+                ("pageSize", "5".into()),
+                ("pageNumber", "3".into()),
+                ("allUsers", "false".into()),
+            ]
+        );
+        assert_eq!(ListQuery::all().pairs(), vec![("allUsers", "true".into())]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Exit codes, and which one an error means.
 
+use crate::connect::LoginRejected;
 use crate::dashboard::ApiError;
 
 /// The documented exit codes (README, `--help`).
@@ -39,6 +40,12 @@ impl Exit {
 
     /// What the user can do about an error, if we know.
     pub fn hint(error: &anyhow::Error) -> Option<&'static str> {
+        if error.chain().any(|cause| cause.is::<LoginRejected>()) {
+            return Some(
+                "the password comes from --password-stdin, SOFTPHONE_PASSWORD or the prompt, \
+                 in that order: an old SOFTPHONE_PASSWORD wins over the prompt",
+            );
+        }
         match Exit::for_error(error) {
             Exit::Auth => Some(
                 "the token may have expired or been revoked: get a new one with \
@@ -46,8 +53,8 @@ impl Exit {
                  --email to log in for this run",
             ),
             Exit::RowsFailed => Some(
-                "check the --dashboard address and your network; rerunning is safe, \
-                 users that already exist are skipped",
+                "check the --dashboard address and your network, then try again; a \
+                 provisioning rerun skips users that already exist",
             ),
             _ => None,
         }

@@ -6,7 +6,7 @@
 //! [`RowSummary`]s and payload previews are already masked.
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -446,6 +446,76 @@ impl ResultsFile {
     }
 }
 
+/// A results file that cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsFileError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+    #[error(
+        "{} is not the results file of a provisioning run: it has no `{column}` column",
+        path.display()
+    )]
+    NotResults { path: PathBuf, column: &'static str },
+    #[error("{}: line {line}: a created row has no valid user ID: {value:?}", path.display())]
+    BadId {
+        path: PathBuf,
+        line: u64,
+        value: String,
+    },
+}
+
+/// The IDs of the users a provisioning run created (rows whose outcome is
+/// `created`), read back from its results file, in file order. Rows with
+/// other outcomes are skipped: `exists` users were there before the run.
+pub fn created_ids(path: &Path) -> Result<Vec<u64>, ResultsFileError> {
+    let read_error = |source: csv::Error| ResultsFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(|e| read_error(e.into()))?;
+    let mut input = BufReader::new(file);
+    let bom = "\u{feff}".as_bytes();
+    if input
+        .fill_buf()
+        .map_err(|e| read_error(e.into()))?
+        .starts_with(bom)
+    {
+        input.consume(bom.len());
+    }
+    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(input);
+    let headers = reader.headers().map_err(read_error)?.clone();
+    let column = |name: &'static str| {
+        headers
+            .iter()
+            .position(|header| header.trim() == name)
+            .ok_or_else(|| ResultsFileError::NotResults {
+                path: path.to_path_buf(),
+                column: name,
+            })
+    };
+    let (outcome, id) = (column("outcome")?, column("id")?);
+
+    let mut ids = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(read_error)?;
+        if record.get(outcome).map(str::trim) != Some("created") {
+            continue;
+        }
+        let value = record.get(id).unwrap_or_default().trim();
+        let parsed = value.parse().map_err(|_| ResultsFileError::BadId {
+            path: path.to_path_buf(),
+            line: record.position().map_or(0, csv::Position::line),
+            value: value.to_string(),
+        })?;
+        ids.push(parsed);
+    }
+    Ok(ids)
+}
+
 /// Keeps Excel from running a cell as a formula: cells that start with
 /// `=`, `+`, `-`, `@` (or a tab or carriage return, which Excel skips) get
 /// a leading apostrophe, which Excel shows as text.
@@ -522,6 +592,28 @@ mod tests {
             "\u{feff}row;line;email;name;surname;role;outcome;id;http_status;message\n\
              2;3;a@b.c;\"'=HYPERLINK(\"\"x\"\")\";Doe;EMPLOYEE;created;9;;\n"
         );
+    }
+
+    #[test]
+    fn created_ids_are_read_back_from_a_results_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agents.results.csv");
+        let mut file = ResultsFile::create(&path).unwrap();
+        file.write(&result(Outcome::Created { id: 9 })).unwrap();
+        file.write(&result(Outcome::Exists { id: 4 })).unwrap();
+        file.write(&result(Outcome::Created { id: 12 })).unwrap();
+        drop(file);
+        assert_eq!(created_ids(&path).unwrap(), vec![9, 12]);
+
+        std::fs::write(&path, "row;line;email;outcome;id\n1;2;a@b.c;created;x\n").unwrap();
+        let error = created_ids(&path).unwrap_err().to_string();
+        assert!(
+            error.ends_with("line 2: a created row has no valid user ID: \"x\""),
+            "{error}"
+        );
+        std::fs::write(&path, "usesSP;name;email\n").unwrap();
+        let error = created_ids(&path).unwrap_err().to_string();
+        assert!(error.ends_with("has no `outcome` column"), "{error}");
     }
 
     #[test]

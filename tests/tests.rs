@@ -3,6 +3,11 @@
 
 mod util;
 
+mod api_asterisk;
+mod api_help;
+mod api_login;
+mod api_reports;
+mod api_users;
 mod dry_run;
 mod faults;
 mod sending;

@@ -131,3 +131,109 @@ pub fn assert_no_secrets(text: &str, sandbox: &Sandbox, rows: usize) {
         );
     }
 }
+
+/// Runs the binary with `input` on its stdin.
+pub async fn run_with_stdin(mut command: Command, input: &str) -> Run {
+    let input = input.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input.as_bytes())?;
+        child.wait_with_output()
+    })
+    .await
+    .expect("the runner thread")
+    .expect("the binary starts");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// `provision ARGS` against `sandbox` with `token`, in folder `dir`.
+pub async fn provision_in(sandbox: &Sandbox, dir: &Path, token: &str, args: &[&str]) -> Run {
+    let mut command = command(args);
+    command
+        .current_dir(dir)
+        .env("SOFTPHONE_DASHBOARD", sandbox.url().as_str())
+        .env("SOFTPHONE_TOKEN", token);
+    run(command).await
+}
+
+/// Creates users straight through the API (not the binary under test):
+/// `(name, surname, email)` each; their IDs in order.
+pub async fn seed_users(sandbox: &Sandbox, people: &[(&str, &str, &str)]) -> Vec<u64> {
+    use provision::dashboard::{ClientOptions, Dashboard};
+    use provision::payload::SaveUser;
+    use provision::secret::Secret;
+
+    let dashboard = Dashboard::new(
+        sandbox.url(),
+        sandbox.admin_token(),
+        &ClientOptions::default(),
+    )
+    .expect("a client");
+    let mut ids = Vec::new();
+    for (name, surname, email) in people {
+        let user = SaveUser {
+            uses_softphone: true,
+            name: name.to_string(),
+            surname: surname.to_string(),
+            email: email.to_string(),
+            password: Secret::new("Seeded-1"),
+            role: "EMPLOYEE",
+            groups: vec![1],
+            manage_groups: Vec::new(),
+            config: Secret::new(""),
+        };
+        ids.push(
+            dashboard
+                .save_user(&user)
+                .await
+                .expect("the seed user is saved"),
+        );
+    }
+    ids
+}
+
+/// The requests to `path` that the sandbox recorded.
+pub fn requests_to(sandbox: &Sandbox, path: &str) -> Vec<provision::sandbox::RecordedRequest> {
+    sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect()
+}
+
+/// Query pairs as owned strings, for comparing with what was recorded.
+pub fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The names of the files in `dir`, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("the folder")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}

@@ -1,0 +1,40 @@
+//! Every command's `--help` ends with an example.
+
+use crate::util::*;
+
+/// Each command and subcommand shows at least one example line starting
+/// with `provision`.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_help_shows_an_example() {
+    let commands: [&[&str]; 13] = [
+        &[],
+        &["login"],
+        &["users"],
+        &["users", "list"],
+        &["users", "delete"],
+        &["reports"],
+        &["reports", "status-log"],
+        &["reports", "call-log"],
+        &["asterisk"],
+        &["asterisk", "upload"],
+        &["asterisk", "clear"],
+        &["demo"],
+        &["sandbox"],
+    ];
+    for words in commands {
+        let mut args = words.to_vec();
+        args.push("--help");
+        let run = run(command(&args)).await;
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        assert!(
+            run.stdout.contains("Example"),
+            "{args:?} has no example:\n{}",
+            run.stdout
+        );
+        let shown = run
+            .stdout
+            .lines()
+            .any(|line| line.trim_start().starts_with("provision "));
+        assert!(shown, "{args:?} shows no command line:\n{}", run.stdout);
+    }
+}
