@@ -39,12 +39,26 @@ const BACKOFF_CAP: Duration = Duration::from_secs(30);
 const LOOKUP_ATTEMPTS: u32 = 4;
 
 /// One row to send.
+///
+/// NOTE: a large run holds every job at once, so a job keeps only what it
+/// sends; its [`RowSummary`] is derived from the payload when reported.
 #[derive(Clone, Debug)]
 pub struct Job {
     pub row: usize,
     pub line: u64,
-    pub summary: RowSummary,
     pub payload: SaveUser,
+}
+
+impl Job {
+    /// Whose row this is, for reports.
+    pub fn summary(&self) -> RowSummary {
+        RowSummary {
+            email: self.payload.email.clone(),
+            name: self.payload.name.clone(),
+            surname: self.payload.surname.clone(),
+            role: self.payload.role.to_string(),
+        }
+    }
 }
 
 /// How a row ended.
@@ -107,7 +121,7 @@ impl RowResult {
         RowResult {
             row: job.row,
             line: job.line,
-            summary: job.summary.clone(),
+            summary: job.summary(),
             outcome,
         }
     }
@@ -209,26 +223,27 @@ impl Engine {
     /// bounds the rows in progress; the [`Limit`] inside bounds requests on
     /// the wire and shrinks on 429. Rows not started when `stop` is
     /// cancelled come out as [`Outcome::NotSent`].
-    pub fn run(self: &Arc<Engine>, jobs: Vec<Job>) -> impl Stream<Item = RowResult> + use<> {
+    pub fn run(self: &Arc<Engine>, jobs: Arc<[Job]>) -> impl Stream<Item = RowResult> + use<> {
         let engine = Arc::clone(self);
         let width = self.settings.concurrency.get();
-        futures::stream::iter(jobs)
-            .map(move |job| {
+        futures::stream::iter(0..jobs.len())
+            .map(move |index| {
                 let engine = Arc::clone(&engine);
-                async move { engine.process(job).await }
+                let jobs = Arc::clone(&jobs);
+                async move { engine.process(&jobs[index]).await }
             })
             .buffer_unordered(width)
     }
 
-    async fn process(&self, job: Job) -> RowResult {
+    async fn process(&self, job: &Job) -> RowResult {
         let permit = tokio::select! {
             biased;
-            () = self.stop.cancelled() => return RowResult::of(&job, self.not_sent()),
+            () = self.stop.cancelled() => return RowResult::of(job, self.not_sent()),
             permit = self.limit.acquire() => permit,
         };
-        let outcome = self.send(&job).await;
+        let outcome = self.send(job).await;
         drop(permit);
-        RowResult::of(&job, outcome)
+        RowResult::of(job, outcome)
     }
 
     fn not_sent(&self) -> Outcome {

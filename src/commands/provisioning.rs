@@ -5,7 +5,7 @@
 //! invalid (unless `--skip-invalid`); connect and read the users the
 //! dashboard already has; open the results file; send; sum up.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -236,7 +236,6 @@ fn check_all(input: &Input, printer: &mut Printer) -> anyhow::Result<Checked> {
         checked.jobs.push(Job {
             row: row.row,
             line: row.line,
-            summary: row.summary,
             payload,
         });
     }
@@ -420,12 +419,10 @@ impl Sending {
         summary: &mut Summary,
     ) -> anyhow::Result<()> {
         let watcher = self.watch_signals();
-        let mut unfinished: BTreeMap<usize, RowResult> = todo
-            .iter()
-            .map(|job| (job.row, RowResult::of(job, in_flight_when_aborted())))
-            .collect();
+        let todo: Arc<[Job]> = todo.into();
+        let mut finished = HashSet::with_capacity(todo.len());
         printer.start_progress(todo.len() as u64, !tracing::enabled!(tracing::Level::DEBUG));
-        let stream = self.engine.run(todo);
+        let stream = self.engine.run(Arc::clone(&todo));
         futures::pin_mut!(stream);
         loop {
             let next = tokio::select! {
@@ -434,14 +431,19 @@ impl Sending {
                 next = stream.next() => next,
             };
             let Some(result) = next else { break };
-            unfinished.remove(&result.row);
+            finished.insert(result.row);
             record(&result, printer, results, summary)?;
         }
         watcher.abort();
-        // WARNING: rows still here were in flight when the second Ctrl-C
+        // WARNING: rows not finished were in flight when the second Ctrl-C
         // came; they may or may not exist now, and say so.
-        for result in unfinished.values() {
-            record(result, printer, results, summary)?;
+        for job in todo.iter().filter(|job| !finished.contains(&job.row)) {
+            record(
+                &RowResult::of(job, in_flight_when_aborted()),
+                printer,
+                results,
+                summary,
+            )?;
         }
         Ok(())
     }

@@ -57,7 +57,7 @@ pub fn load(path: &Path) -> Result<UserTable, SandboxError> {
 
     let mut table = UserTable::new();
     for record in file.users {
-        table.users.insert(record.id, user_from_record(record));
+        table.insert(user_from_record(record));
     }
     // Never hand out an ID again, even if the file was edited by hand.
     let highest = table.users.keys().max().copied().unwrap_or(ADMIN_ID);

@@ -112,11 +112,8 @@ async fn store_user(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<u64, 
 
     let id = {
         let mut table = lock(&app.store.users);
-        let taken = user.email.eq_ignore_ascii_case(&app.admin_email)
-            || table
-                .users
-                .values()
-                .any(|other| other.email.to_lowercase() == user.email.to_lowercase());
+        let taken =
+            user.email.eq_ignore_ascii_case(&app.admin_email) || table.has_email(&user.email);
         if taken {
             return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -125,7 +122,7 @@ async fn store_user(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<u64, 
         }
         user.id = table.next_id;
         table.next_id += 1;
-        table.users.insert(user.id, user);
+        table.insert(user);
         table.next_id - 1
     };
     app.persist().await;
@@ -227,9 +224,7 @@ pub async fn delete(
     let requested = ids.len();
     let ignored: Vec<u64> = {
         let mut table = lock(&app.store.users);
-        ids.into_iter()
-            .filter(|id| table.users.remove(id).is_none())
-            .collect()
+        ids.into_iter().filter(|id| !table.remove(*id)).collect()
     };
     if ignored.len() < requested {
         app.persist().await;
