@@ -312,3 +312,53 @@ async fn demo_prints_a_line_per_example_row() {
         );
     }
 }
+
+/// The first Ctrl-C stops new rows and waits for those in flight: exit
+/// 130, and every row has its final line in the output and results file.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_finishes_rows_in_flight_and_accounts_for_the_rest() {
+    let sandbox = sandbox_with(Faults {
+        latency: std::time::Duration::from_millis(100),
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_agents(dir.path(), 200);
+    let mut command = command(&["--concurrency", "4", file.to_str().unwrap()]);
+    command
+        .env("SOFTPHONE_DASHBOARD", sandbox.url().as_str())
+        .env("SOFTPHONE_TOKEN", sandbox.admin_token().expose())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+
+    sandbox.wait_for_requests(10).await;
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(130));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let created = sandbox.users().len();
+    assert!(created < 200, "stopped early");
+    let successes = stdout
+        .lines()
+        .filter(|l| l.starts_with("Successfully added user #"))
+        .count();
+    assert_eq!(successes, created, "every created user was reported");
+    let unsent = stdout
+        .lines()
+        .filter(|l| l.contains("was not sent"))
+        .count();
+    assert_eq!(successes + unsent, 200, "{stdout}");
+    let results = std::fs::read_to_string(dir.path().join("agents.results.csv")).unwrap();
+    assert_eq!(results.lines().count(), 201);
+    assert_eq!(results.matches(";created;").count(), created);
+}

@@ -10,4 +10,5 @@ mod api_reports;
 mod api_users;
 mod dry_run;
 mod faults;
+mod matrix;
 mod sending;
