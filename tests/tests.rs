@@ -10,5 +10,6 @@ mod api_reports;
 mod api_users;
 mod dry_run;
 mod faults;
+mod hostile;
 mod matrix;
 mod sending;

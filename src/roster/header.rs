@@ -177,9 +177,12 @@ pub(super) fn parse(
     ))
 }
 
+/// A column named twice is an error. A map, not a scan of the names
+/// before each one: a 100,000-column header must not take seconds.
 fn check_duplicates(names: &[String], path: &Path) -> Result<(), RosterError> {
+    let mut seen = std::collections::HashMap::with_capacity(names.len());
     for (second, name) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
-        if let Some(first) = names[..second].iter().position(|n| n == name) {
+        if let Some(first) = seen.insert(name.as_str(), second) {
             return Err(RosterError::DuplicateColumn {
                 path: path.to_path_buf(),
                 name: name.clone(),
