@@ -12,4 +12,5 @@ mod dry_run;
 mod faults;
 mod hostile;
 mod matrix;
+mod properties;
 mod sending;
