@@ -13,4 +13,5 @@ mod faults;
 mod hostile;
 mod matrix;
 mod properties;
+mod secrets;
 mod sending;
