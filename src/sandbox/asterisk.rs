@@ -4,6 +4,7 @@
 //! only a few bytes of the current line are ever kept, so a 200 MB log (or
 //! one with no line breaks at all) costs constant memory.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use sha2::{Digest, Sha256};
@@ -25,8 +26,13 @@ const EVENT_FIELD: usize = 4;
 pub async fn upload(
     State(app): State<App>,
     _auth: BearerAuth,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<String, ApiError> {
+    let mut multipart = multipart.map_err(|_| {
+        ApiError::bad_request(format!(
+            "expected a multipart/form-data body with the queue_log in the field `{UPLOAD_FIELD}`"
+        ))
+    })?;
     let mut upload = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.name() != Some(UPLOAD_FIELD) {

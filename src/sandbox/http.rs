@@ -168,6 +168,29 @@ impl Query {
     }
 }
 
+/// [`json_body`] for a body that must be a JSON object: serde would also
+/// take an array for a struct, field by field, and answer with a puzzling
+/// message about its first element.
+pub fn json_object<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+    what: &str,
+) -> Result<T, ApiError> {
+    let value: serde_json::Value = json_body(headers, body)?;
+    if !value.is_object() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("invalid JSON body: expected an object with {what}"),
+        ));
+    }
+    serde_json::from_value(value).map_err(|err| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("invalid JSON body: {err}"),
+        )
+    })
+}
+
 /// Parses a JSON body strictly: it must be declared as JSON, be well-formed
 /// (400 otherwise) and have the expected shape and types (422 otherwise).
 pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {

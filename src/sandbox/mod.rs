@@ -201,6 +201,7 @@ fn router(app: App) -> Router {
             post(asterisk::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/reports/asterisk/clear", post(asterisk::clear))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -211,6 +212,13 @@ fn router(app: App) -> Router {
 
 async fn not_found() -> http::ApiError {
     http::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not found")
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> http::ApiError {
+    http::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        format!("method {method} not allowed here"),
+    )
 }
 
 impl Sandbox {
@@ -302,6 +310,11 @@ pub async fn serve_until_signal(options: SandboxOptions) -> anyhow::Result<()> {
     println!("Admin login: {login}");
     println!("Admin password: {}", password.expose());
     println!("Token: {}", sandbox.admin_token().expose());
+    eprintln!(
+        "Serving until Ctrl-C or SIGTERM. Request bodies over {} MiB are answered 413 \
+         (queue_log uploads are streamed, with no limit).",
+        JSON_BODY_LIMIT / (1024 * 1024)
+    );
 
     wait_for_signal().await?;
     eprintln!("Shutting down the sandbox dashboard");

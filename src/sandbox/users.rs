@@ -15,7 +15,7 @@ use crate::secret::Secret;
 
 use super::App;
 use super::faults::Rolls;
-use super::http::{ApiError, BearerAuth, Query, json_body};
+use super::http::{ApiError, BearerAuth, Query, json_body, json_object};
 use super::store::{ADMIN_ID, ADMIN_NAME, AppliedFault, StoredUser, lock};
 
 /// The longest `name`, `surname`, `email` and `password`, in characters.
@@ -107,7 +107,7 @@ fn with_fault(mut response: Response, fault: AppliedFault) -> Response {
 }
 
 async fn store_user(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<u64, ApiError> {
-    let payload: SaveBody = json_body(headers, body)?;
+    let payload: SaveBody = json_object(headers, body, "the user's fields")?;
     let mut user = validate(payload)?;
 
     let id = {
@@ -196,12 +196,18 @@ fn check_email(email: &str) -> Result<(), ApiError> {
 }
 
 fn team_ids(field: &str, ids: &[i64]) -> Result<Vec<u64>, ApiError> {
+    positive_ids(ids, || {
+        format!("{field}: team IDs must be positive integers")
+    })
+}
+
+fn positive_ids(ids: &[i64], message: impl Fn() -> String) -> Result<Vec<u64>, ApiError> {
     ids.iter()
         .map(|&id| {
             u64::try_from(id)
                 .ok()
                 .filter(|&id| id > 0)
-                .ok_or_else(|| ApiError::bad_request(format!("{field}: team IDs must be positive")))
+                .ok_or_else(|| ApiError::bad_request(message()))
         })
         .collect()
 }
@@ -216,7 +222,7 @@ pub async fn delete(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let ids: Vec<i64> = json_body(&headers, &body)?;
-    let ids = team_ids("user IDs", &ids)?;
+    let ids = positive_ids(&ids, || "user IDs must be positive integers".to_string())?;
     if ids.contains(&ADMIN_ID) {
         return Err(ApiError::bad_request("the administrator cannot be deleted"));
     }

@@ -348,3 +348,72 @@ async fn requests_are_recorded() {
     );
     assert!(faults.is_empty());
 }
+
+/// Malformed bodies get a short message that names the actual problem:
+/// an array where the user's object belongs, an ID that is not a positive
+/// integer, a wrong method (405 with a body, not an empty answer).
+#[tokio::test]
+async fn malformed_requests_say_what_is_wrong() {
+    let sandbox = sandbox().await;
+    let client = reqwest::Client::new();
+    let token = sandbox.admin_token();
+    let send = |method: reqwest::Method, path: &str, body: &'static str| {
+        client
+            .request(method, at(&sandbox, path))
+            .bearer_auth(token.expose())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let cases = [
+        (
+            reqwest::Method::POST,
+            "/api/settings/users/save",
+            "[true, \"John\"]",
+            422,
+            "invalid JSON body: expected an object with the user's fields",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/settings/users/delete",
+            "[2, -4]",
+            400,
+            "user IDs must be positive integers",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/settings/users/delete",
+            "[0]",
+            400,
+            "user IDs must be positive integers",
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/api/settings/users",
+            "",
+            405,
+            "method DELETE not allowed here",
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/reports/asterisk/clear",
+            "",
+            405,
+            "method GET not allowed here",
+        ),
+    ];
+    for (method, path, body, status, message) in cases {
+        let response = send(method.clone(), path, body).await.unwrap();
+        assert_eq!(response.status(), status, "{method} {path} {body}");
+        assert_eq!(response.text().await.unwrap(), message, "{method} {path}");
+    }
+    let mut groups = payload("g@example.com");
+    groups["manageGroups"] = json!([0]);
+    let (status, text) = save_text(&sandbox, &groups).await;
+    assert_eq!(
+        (status, text.as_str()),
+        (400, "manageGroups: team IDs must be positive integers")
+    );
+    assert!(!sandbox.panicked());
+    assert!(sandbox.users().is_empty());
+}

@@ -61,6 +61,10 @@ async fn upload_without_the_logs_field_is_400() {
         .await
         .unwrap();
     assert_eq!(plain.status(), 400);
+    assert_eq!(
+        plain.text().await.unwrap(),
+        "expected a multipart/form-data body with the queue_log in the field `logs`"
+    );
     assert!(sandbox.uploads().is_empty());
 }
 
