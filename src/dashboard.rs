@@ -533,7 +533,13 @@ impl Dashboard {
             .send()
             .await
             .map_err(|e| self.classify(e))?;
-        let body = read_body(check_status(response).await?, self).await?;
+        let response = check_status(response).await?;
+        if is_content_type(&response, "text/html") {
+            return Err(ApiError::Unexpected(
+                "a web page came instead of the user list; check the --dashboard address".into(),
+            ));
+        }
+        let body = read_body(response, self).await?;
         serde_json::from_str(&body).map_err(|e| {
             ApiError::Unexpected(format!(
                 "the user list is not valid ({e}): {}",
@@ -589,15 +595,19 @@ impl Dashboard {
             .map_err(|_| ApiError::Timeout(self.timeout))?
             .map_err(|e| self.classify(e))?;
         let response = check_status(response).await?;
-        let html = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.trim_start().starts_with("text/html"));
-        if html {
+        if is_content_type(&response, "text/html") {
             return Err(ApiError::Unexpected(
                 "a web page came instead of the report; check the --dashboard address".into(),
             ));
+        }
+        // A report is a CSV, TSV or workbook, never JSON: a JSON answer is
+        // an error message that came with a success status.
+        if is_content_type(&response, "application/json") {
+            let start = read_start(response, self).await?;
+            return Err(ApiError::Unexpected(format!(
+                "a JSON answer came instead of the report: {}",
+                snippet(&start)
+            )));
         }
         Ok(response)
     }
@@ -660,12 +670,14 @@ impl Dashboard {
     /// Sorts a reqwest failure into what callers can act on.
     pub fn classify(&self, error: reqwest::Error) -> ApiError {
         let text = error_chain(&error);
+        // NOTE: no answer is ever parsed by reqwest here (bodies are read
+        // as text or bytes and parsed by us), so its "decode" errors are
+        // bodies cut short: the connection broke while the answer came,
+        // and the request may well have been carried out.
         if error.is_timeout() {
             ApiError::Timeout(self.timeout)
         } else if error.is_connect() {
             ApiError::Connect(text)
-        } else if error.is_decode() {
-            ApiError::Unexpected(text)
         } else {
             ApiError::Lost(text)
         }
@@ -706,6 +718,36 @@ pub async fn check_status(response: reqwest::Response) -> Result<reqwest::Respon
 
 async fn read_body(response: reqwest::Response, dashboard: &Dashboard) -> Result<String, ApiError> {
     response.text().await.map_err(|e| dashboard.classify(e))
+}
+
+/// Whether the answer says its body is of this MIME type.
+fn is_content_type(response: &reqwest::Response, mime: &str) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case(mime))
+}
+
+/// The first few KiB of a body, enough for a snippet, without reading a
+/// large one whole; each piece must come within the timeout.
+async fn read_start(
+    mut response: reqwest::Response,
+    dashboard: &Dashboard,
+) -> Result<String, ApiError> {
+    const START_BYTES: usize = 4096;
+    let mut start = Vec::new();
+    while start.len() < START_BYTES {
+        let next = tokio::time::timeout(dashboard.timeout, response.chunk())
+            .await
+            .map_err(|_| ApiError::Timeout(dashboard.timeout))?;
+        match next.map_err(|e| dashboard.classify(e))? {
+            Some(chunk) => start.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    Ok(String::from_utf8_lossy(&start).into_owned())
 }
 
 /// The start of a body, on one line, safe to print: control characters

@@ -52,6 +52,22 @@ pub enum TransferError {
     },
 }
 
+impl TransferError {
+    /// As an `anyhow` error in which a dashboard failure is still an
+    /// [`ApiError`] (`#[error(transparent)]` hides it from the cause
+    /// chain), so the exit code and the hint follow the documented table:
+    /// a transfer cut short is the dashboard's failure (1), not bad input.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            TransferError::Api(api) => anyhow::Error::new(api),
+            other => anyhow::Error::new(other),
+        }
+    }
+}
+
+/// The first bytes of every `.xlsx` file (a ZIP archive).
+pub const XLSX_MAGIC: &[u8] = b"PK\x03\x04";
+
 /// When bytes last moved, for a timeout that only fires when a transfer
 /// stalls. Shared between the body stream (which touches it) and the
 /// request (which waits for a stall).
@@ -218,12 +234,15 @@ impl Target {
 /// written. A file is written under a temporary name beside its final
 /// place and renamed only once complete, so a failed download leaves
 /// nothing behind. Stdout gets the bytes as they come, so a failure there
-/// leaves what came so far.
+/// leaves what came so far. With `magic`, a body that does not start with
+/// those bytes (an error page or message that came with a success status)
+/// is refused before anything is written.
 pub async fn save(
     dashboard: &Dashboard,
     response: reqwest::Response,
     target: &Target,
     what: &str,
+    magic: Option<&[u8]>,
 ) -> Result<u64, TransferError> {
     let bar = progress_bar(response.content_length(), what);
     let write_error = |source| TransferError::Write {
@@ -231,10 +250,14 @@ pub async fn save(
         source,
     };
     let written = match target {
-        Target::Stdout => pump(dashboard, response, (&mut io::stdout(), target), &bar).await?,
+        Target::Stdout => {
+            let sink = (&mut io::stdout() as &mut (dyn Write + Send), target);
+            pump(dashboard, response, sink, (what, magic), &bar).await?
+        }
         Target::File(path) => {
             let pending = PendingFile::create(path).map_err(write_error)?;
-            let written = pump(dashboard, response, (&mut pending.file(), target), &bar).await?;
+            let sink = (&mut pending.file() as &mut (dyn Write + Send), target);
+            let written = pump(dashboard, response, sink, (what, magic), &bar).await?;
             pending.commit().map_err(write_error)?;
             written
         }
@@ -244,7 +267,8 @@ pub async fn save(
 }
 
 /// Copies the body into `sink` chunk by chunk; each chunk must come within
-/// the timeout of the one before.
+/// the timeout of the one before. With a `magic`, the first bytes are
+/// held back until they can be checked against it.
 ///
 /// NOTE: the writes block the runtime thread for the time one chunk takes
 /// to reach the OS, which is short next to the network wait; tokio's own
@@ -253,6 +277,7 @@ async fn pump(
     dashboard: &Dashboard,
     response: reqwest::Response,
     (sink, target): (&mut (dyn Write + Send), &Target),
+    (what, magic): (&str, Option<&[u8]>),
     bar: &ProgressBar,
 ) -> Result<u64, TransferError> {
     let write_error = |source| TransferError::Write {
@@ -262,18 +287,47 @@ async fn pump(
     let limit = dashboard.timeout();
     let mut stream = response.bytes_stream();
     let mut written = 0u64;
+    // The start of the body while it is too short to check.
+    let mut held: Option<Vec<u8>> = magic.map(|_| Vec::new());
     loop {
         let next = tokio::time::timeout(limit, stream.next())
             .await
             .map_err(|_| ApiError::Timeout(limit))?;
         let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|error| dashboard.classify(error))?;
-        sink.write_all(&chunk).map_err(write_error)?;
-        written += chunk.len() as u64;
         bar.inc(chunk.len() as u64);
+        let bytes = match (&mut held, magic) {
+            (Some(start), Some(magic)) => {
+                start.extend_from_slice(&chunk);
+                if start.len() < magic.len() {
+                    continue;
+                }
+                check_magic(start, magic, what)?;
+                held.take().unwrap_or_default()
+            }
+            _ => chunk.to_vec(),
+        };
+        sink.write_all(&bytes).map_err(write_error)?;
+        written += bytes.len() as u64;
+    }
+    if let (Some(start), Some(magic)) = (&held, magic) {
+        // The whole body was shorter than the magic.
+        check_magic(start, magic, what)?;
     }
     sink.flush().map_err(write_error)?;
     Ok(written)
+}
+
+/// Refuses a body that does not start with `magic`, quoting its start.
+fn check_magic(start: &[u8], magic: &[u8], what: &str) -> Result<(), ApiError> {
+    if start.starts_with(magic) {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&start[..start.len().min(512)]);
+    Err(ApiError::Unexpected(format!(
+        "the {what} that came is not an .xlsx workbook: {}",
+        crate::dashboard::snippet(&text)
+    )))
 }
 
 #[cfg(test)]

@@ -307,3 +307,111 @@ async fn failed_downloads_leave_no_file() {
     );
     hanging.shutdown().await;
 }
+
+/// A one-shot HTTP server on loopback that answers every connection with
+/// `answer` (raw bytes: status line, headers, body) and then closes it, as
+/// a broken proxy or dashboard might; its address.
+async fn raw_server(answer: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 8192];
+                let _ = stream.read(&mut request).await;
+                let _ = stream.write_all(&answer).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    address
+}
+
+/// `provision reports ARGS` against `dashboard` in `dir`, with a token.
+async fn report_from(dashboard: &str, dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut command = command(args);
+    command
+        .current_dir(dir)
+        .env("SOFTPHONE_DASHBOARD", dashboard)
+        .env("SOFTPHONE_TOKEN", "a-token");
+    run(command).await
+}
+
+/// A body that breaks off before its declared length is the dashboard's
+/// failure (exit 1, with the hint), not bad input, and leaves no file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_cut_short_exits_1_and_leaves_no_file() {
+    let mut answer =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: 1000000\r\n\r\n".to_vec();
+    answer.extend(b"userId,email\n".repeat(1000));
+    let dashboard = raw_server(answer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "reports",
+        "status-log",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-01-02",
+    ];
+
+    let run = report_from(&dashboard, dir.path(), &args).await;
+
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("downloading the status log: the connection was lost"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+    assert!(file_names(dir.path()).is_empty());
+}
+
+/// An answer with a success status that is not the report asked for (a
+/// JSON error, or anything but a workbook for xlsx) is refused with a
+/// snippet of it, exit 1, and no file, not even on stdout.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_success_that_is_not_the_report_is_refused() {
+    let json = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 32\r\n\r\n\
+        {\"error\":\"report not available\"}"
+        .to_vec();
+    let plain = b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n\
+        content-length: 19\r\n\r\nmaintenance window\n"
+        .to_vec();
+    let cases = [
+        (
+            json,
+            "a JSON answer came instead of the report: {\"error\":\"report not available\"}",
+        ),
+        (
+            plain,
+            "the call log that came is not an .xlsx workbook: maintenance window",
+        ),
+    ];
+    for (answer, message) in cases {
+        let dashboard = raw_server(answer).await;
+        let dir = tempfile::tempdir().unwrap();
+        for output in [None, Some("-")] {
+            let mut args = vec![
+                "reports",
+                "call-log",
+                "--from",
+                "2024-01-01",
+                "--to",
+                "2024-01-02",
+            ];
+            args.extend(output.iter().flat_map(|o| ["-o", o]));
+
+            let run = report_from(&dashboard, dir.path(), &args).await;
+
+            assert_eq!(run.code, 1, "{run:?}");
+            assert!(run.stderr.contains(message), "{}", run.stderr);
+            assert_eq!(run.stdout, "");
+            assert!(file_names(dir.path()).is_empty());
+        }
+    }
+}

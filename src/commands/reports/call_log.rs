@@ -12,6 +12,7 @@ use crate::connect;
 use crate::dashboard::{CallLogFormat, CallLogQuery};
 use crate::dates;
 use crate::exit::Exit;
+use crate::transfer;
 
 /// Checks the range and the offset, then downloads.
 pub async fn run(args: &CallLogArgs) -> anyhow::Result<Exit> {
@@ -49,5 +50,9 @@ pub async fn run(args: &CallLogArgs) -> anyhow::Result<Exit> {
         .call_log(&query)
         .await
         .context("downloading the call log")?;
-    save(&connected.dashboard, response, &target, "call log").await
+    let magic = match args.format {
+        CallLogFormat::Xlsx => Some(transfer::XLSX_MAGIC),
+        CallLogFormat::Csv => None,
+    };
+    save(&connected.dashboard, response, &target, ("call log", magic)).await
 }

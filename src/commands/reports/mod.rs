@@ -46,15 +46,16 @@ fn target(output: Option<&Path>, default_name: String) -> Target {
 }
 
 /// Saves a checked download and says where it went (on stderr: stdout may
-/// be the report itself).
+/// be the report itself). With `magic`, the body must start with it.
 async fn save(
     dashboard: &Dashboard,
     response: reqwest::Response,
     target: &Target,
-    what: &str,
+    (what, magic): (&str, Option<&[u8]>),
 ) -> anyhow::Result<Exit> {
-    let bytes = transfer::save(dashboard, response, target, what)
+    let bytes = transfer::save(dashboard, response, target, what, magic)
         .await
+        .map_err(transfer::TransferError::into_anyhow)
         .with_context(|| format!("downloading the {what}"))?;
     if let Target::File(path) = target {
         eprintln!("Saved the {what} to {} ({bytes} bytes)", path.display());

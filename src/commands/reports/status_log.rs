@@ -38,5 +38,11 @@ pub async fn run(args: &StatusLogArgs) -> anyhow::Result<Exit> {
         .status_log(&query)
         .await
         .context("downloading the status log")?;
-    save(&connected.dashboard, response, &target, "status log").await
+    save(
+        &connected.dashboard,
+        response,
+        &target,
+        ("status log", None),
+    )
+    .await
 }
