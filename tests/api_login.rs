@@ -123,3 +123,38 @@ async fn empty_password_stdin_exits_2() {
     );
     assert!(sandbox.requests().is_empty());
 }
+
+/// `--save-token` into a folder that does not exist, or onto a folder, is
+/// refused before logging in (nothing sent, no token issued for nothing);
+/// `--token` and `--token-file`, which login would ignore, are refused too.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_refuses_what_it_cannot_do_before_sending() {
+    let sandbox = sandbox_with(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder").join("token");
+    let folder = dir.path().to_str().unwrap().to_string();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--save-token", missing.to_str().unwrap()],
+            "no-such-folder does not exist; create it or name a file elsewhere",
+        ),
+        (&["--save-token", &folder], "is a folder; name a file in it"),
+        (&["--token", "t"], "--token and --token-file do not apply"),
+        (
+            &["--token-file", "t"],
+            "--token and --token-file do not apply",
+        ),
+    ];
+    for (extra, message) in cases {
+        let mut command = login(&sandbox, extra);
+        command.env("SOFTPHONE_PASSWORD", DEFAULT_ADMIN_PASSWORD);
+
+        let run = run(command).await;
+
+        assert_eq!(run.code, 2, "{extra:?}: {run:?}");
+        assert!(run.stderr.contains(message), "{extra:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "");
+    }
+    assert!(sandbox.requests().is_empty());
+    assert_eq!(file_names(dir.path()), Vec::<String>::new());
+}

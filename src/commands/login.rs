@@ -17,9 +17,18 @@ use crate::secret::Secret;
 
 /// Logs in; prints the token, or saves it and says where.
 pub async fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
+    if args.connection.token.is_some() || args.connection.token_file.is_some() {
+        bail!(
+            "--token and --token-file do not apply to `provision login`, which gets a new \
+             token: pass --email ADMIN_EMAIL instead"
+        );
+    }
     let Some(email) = args.connection.email.as_deref() else {
         bail!("no email given: pass --email ADMIN_EMAIL (or set SOFTPHONE_EMAIL)");
     };
+    if let Some(path) = &args.save_token {
+        check_folder(path)?;
+    }
     let dashboard = connect::dashboard_without_token(&args.connection)?;
     let password = if args.password_stdin {
         password_from_stdin()?
@@ -30,13 +39,42 @@ pub async fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
     let token = connect::log_in(&dashboard, email, &password).await?;
     match &args.save_token {
         Some(path) => {
-            save_token(path, &token)
-                .with_context(|| format!("failed to save the token to {}", path.display()))?;
+            save_token(path, &token).with_context(|| {
+                format!(
+                    "{}: the login worked but the token could not be saved; name a file you \
+                     can write, or leave out --save-token to print the token",
+                    path.display()
+                )
+            })?;
             println!("Token saved to {}", path.display());
         }
         None => println!("{}", token.expose()),
     }
     Ok(Exit::Success)
+}
+
+/// Fails before logging in when the token file could not be created
+/// anyway: its folder is missing, or the path is a folder.
+fn check_folder(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        bail!(
+            "--save-token {}: is a folder; name a file in it, such as {}",
+            path.display(),
+            path.join("softphone-token").display()
+        );
+    }
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        bail!(
+            "--save-token {}: the folder {} does not exist; create it or name a file elsewhere",
+            path.display(),
+            folder.display()
+        );
+    }
+    Ok(())
 }
 
 /// The first line of stdin, without its line ending; the rest of the line
