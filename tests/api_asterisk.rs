@@ -171,3 +171,33 @@ async fn clear_asks_first_then_forgets_uploads() {
     assert!(sandbox.uploads().is_empty());
     assert!(requests_to(&sandbox, CLEAR)[0].sent_bearer);
 }
+
+/// Nothing listening: exit 1 with a connection error, and no advice to
+/// clear a partial upload, since nothing reached any dashboard.
+#[tokio::test(flavor = "multi_thread")]
+async fn upload_to_nothing_listening_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    write_queue_log(&dir.path().join("queue_log"), 3);
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = command(&["asterisk", "upload", "queue_log"]);
+    command
+        .current_dir(dir.path())
+        .env("SOFTPHONE_DASHBOARD", format!("http://127.0.0.1:{port}"))
+        .env("SOFTPHONE_TOKEN", "a-token");
+
+    let run = run(command).await;
+
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("uploading queue_log: could not connect to the dashboard"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("asterisk clear"), "{}", run.stderr);
+}

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 
 use crate::cli::UploadArgs;
 use crate::connect;
+use crate::dashboard::ApiError;
 use crate::exit::Exit;
 use crate::transfer::{self, Activity, UploadFile};
 
@@ -36,7 +37,9 @@ pub async fn run(args: &UploadArgs) -> anyhow::Result<Exit> {
     let calls = match uploaded {
         Ok(calls) => calls,
         Err(error) => {
-            if !error.is_auth() {
+            // Refused or never connected: nothing reached the dashboard.
+            let nothing_sent = error.is_auth() || matches!(error, ApiError::Connect(_));
+            if !nothing_sent {
                 eprintln!(
                     "note: if the dashboard kept part of the upload, `provision asterisk clear` \
                      removes all uploaded data before you try again"

@@ -82,7 +82,7 @@ pub async fn run(args: &UsersDeleteArgs) -> anyhow::Result<Exit> {
     dashboard
         .delete_users(&ids)
         .await
-        .with_context(|| format!("deleting {} users", ids.len()))?;
+        .with_context(|| format!("deleting {}", n_users(ids.len())))?;
     let all_gone = check_gone(dashboard, &plan.found).await;
     Ok(if all_gone && plan.missing.is_empty() {
         Exit::Success
@@ -159,18 +159,26 @@ fn resolve(wanted: &Wanted, users: Vec<User>) -> Plan {
     plan
 }
 
-/// How many, and the first few, on stderr.
-fn show(users: &[User], dashboard: &Dashboard) {
-    let count = match users.len() {
+/// `1 user`, `3 users`.
+fn n_users(count: usize) -> String {
+    match count {
         1 => "1 user".to_string(),
         n => format!("{n} users"),
-    };
-    eprintln!("About to delete {count} from {}:", dashboard.base());
-    for user in users.iter().take(SHOWN) {
+    }
+}
+
+/// How many, and the first few, on stderr.
+fn show(found: &[User], dashboard: &Dashboard) {
+    eprintln!(
+        "About to delete {} from {}:",
+        n_users(found.len()),
+        dashboard.base()
+    );
+    for user in found.iter().take(SHOWN) {
         eprintln!("  {}", describe(user));
     }
-    if users.len() > SHOWN {
-        eprintln!("  ... and {} more", users.len() - SHOWN);
+    if found.len() > SHOWN {
+        eprintln!("  ... and {} more", found.len() - SHOWN);
     }
 }
 
@@ -193,7 +201,15 @@ async fn check_gone(dashboard: &Dashboard, deleted: &[User]) -> bool {
             gone += 1;
         }
     }
-    eprintln!("Deleted {gone} of {} users", deleted.len());
+    if gone == deleted.len() {
+        eprintln!("Deleted {}", n_users(gone));
+    } else {
+        eprintln!(
+            "Deleted {gone} of {}; {} still there",
+            n_users(deleted.len()),
+            deleted.len() - gone
+        );
+    }
     gone == deleted.len()
 }
 
