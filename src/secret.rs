@@ -17,6 +17,12 @@ impl Secret {
         Secret(value.into())
     }
 
+    /// Replaces the value, keeping the allocation.
+    pub fn set(&mut self, value: &str) {
+        self.0.clear();
+        self.0.push_str(value);
+    }
+
     /// The value itself, for building a request or a payload.
     pub fn expose(&self) -> &str {
         &self.0

@@ -226,7 +226,7 @@ fn line_of(reader: &mut impl Read, offset: u64) -> io::Result<u64> {
 /// invalid byte follows them. An incomplete character at the end is not
 /// invalid unless this is the end of the file.
 fn utf8_prefix(chunk: &[u8], at_end: bool) -> (usize, bool) {
-    match std::str::from_utf8(chunk) {
+    match simdutf8::compat::from_utf8(chunk) {
         Ok(_) => (chunk.len(), false),
         Err(error) => {
             let valid = error.valid_up_to();

@@ -21,38 +21,33 @@ use std::hash::{BuildHasher, RandomState};
 /// The smallest table, in slots (a power of two).
 const MIN_SLOTS: usize = 1024;
 
-/// A slot: the four 32-bit parts of the key, then the row; row 0 marks an
-/// empty slot (rows count from 1).
+/// An email's 128-bit hash, as four 32-bit parts.
+pub(super) type Key = [u32; 4];
+
+/// A slot: the key, then the row; row 0 marks an empty slot (rows count
+/// from 1).
 type Slot = [u32; 5];
 
-/// The emails seen so far and where.
+/// Turns emails into keys, on the thread that reads the file; the keys are
+/// then placed in [`SeenEmails`] in file order.
 #[derive(Debug)]
-pub(super) struct SeenEmails {
-    /// A power-of-two number of slots, at most 70% full.
-    slots: Vec<Slot>,
-    len: usize,
+pub(super) struct EmailKeys {
     /// Two independently keyed SipHash states, giving 64 bits each.
-    keys: (RandomState, RandomState),
+    hashers: (RandomState, RandomState),
     /// Reused buffer for the lower-cased email.
     lowered: String,
 }
 
-impl SeenEmails {
-    pub(super) fn new() -> SeenEmails {
-        SeenEmails {
-            slots: Vec::new(),
-            len: 0,
-            keys: (RandomState::new(), RandomState::new()),
+impl EmailKeys {
+    pub(super) fn new() -> EmailKeys {
+        EmailKeys {
+            hashers: (RandomState::new(), RandomState::new()),
             lowered: String::new(),
         }
     }
 
-    /// Records `email` as used by `row` (from 1); if it was already used,
-    /// returns the earlier row and keeps that one.
-    ///
-    /// NOTE: rows past `u32::MAX` (four billion) are remembered as
-    /// `u32::MAX`; such a file would not fit the dashboard anyway.
-    pub(super) fn insert(&mut self, email: &str, row: usize) -> Result<(), usize> {
+    /// The key of `email`, ignoring letter case.
+    pub(super) fn key(&mut self, email: &str) -> Key {
         self.lowered.clear();
         if email.is_ascii() {
             self.lowered.push_str(email);
@@ -62,13 +57,43 @@ impl SeenEmails {
                 .extend(email.chars().flat_map(char::to_lowercase));
         }
         let (a, b) = (
-            self.keys.0.hash_one(&self.lowered),
-            self.keys.1.hash_one(&self.lowered),
+            self.hashers.0.hash_one(&self.lowered),
+            self.hashers.1.hash_one(&self.lowered),
         );
         // The casts keep the low and high halves of each 64-bit hash.
-        let key = [a as u32, (a >> 32) as u32, b as u32, (b >> 32) as u32];
-        let row = u32::try_from(row).unwrap_or(u32::MAX).max(1);
+        [a as u32, (a >> 32) as u32, b as u32, (b >> 32) as u32]
+    }
+}
 
+/// The emails seen so far and where, by key.
+#[derive(Debug, Default)]
+pub(super) struct SeenEmails {
+    /// A power-of-two number of slots, at most 70% full.
+    slots: Vec<Slot>,
+    len: usize,
+}
+
+impl SeenEmails {
+    /// Reads the slot where `key` would go, so that an [`insert`] soon
+    /// after finds it in the cache. Warming a batch of keys before inserting
+    /// them lets the processor wait for their memory all at once instead of
+    /// one key at a time.
+    ///
+    /// [`insert`]: SeenEmails::insert
+    pub(super) fn warm(&self, key: &Key) {
+        if !self.slots.is_empty() {
+            let mask = self.slots.len() - 1;
+            std::hint::black_box(self.slots[home(key, mask)][4]);
+        }
+    }
+
+    /// Records `key` as used by `row` (from 1); if it was already used,
+    /// returns the earlier row and keeps that one.
+    ///
+    /// NOTE: rows past `u32::MAX` (four billion) are remembered as
+    /// `u32::MAX`; such a file would not fit the dashboard anyway.
+    pub(super) fn insert(&mut self, key: Key, row: usize) -> Result<(), usize> {
+        let row = u32::try_from(row).unwrap_or(u32::MAX).max(1);
         if (self.len + 1) * 10 > self.slots.len() * 7 {
             self.grow();
         }
@@ -91,13 +116,18 @@ impl SeenEmails {
     }
 }
 
+/// The key's home slot: the key is a uniform hash already, so its low bits
+/// pick the slot.
+fn home(key: &Key, mask: usize) -> usize {
+    (key[0] as usize) & mask
+}
+
 /// Puts `key` with `row` in the first free slot from the key's home slot;
 /// if the key is there already, leaves it and returns its row instead.
 /// `slots` must have a power-of-two length and a free slot.
-fn place(slots: &mut [Slot], key: [u32; 4], row: u32) -> Option<u32> {
+fn place(slots: &mut [Slot], key: Key, row: u32) -> Option<u32> {
     let mask = slots.len() - 1;
-    // The key is a uniform hash already, so its low bits pick the slot.
-    let mut at = (key[0] as usize) & mask;
+    let mut at = home(&key, mask);
     loop {
         let slot = &mut slots[at];
         if slot[4] == 0 {
@@ -115,25 +145,40 @@ fn place(slots: &mut [Slot], key: [u32; 4], row: u32) -> Option<u32> {
 mod tests {
     use super::*;
 
+    /// Inserts `email` as `row` with keys from `keys`, warming first.
+    fn insert(
+        seen: &mut SeenEmails,
+        keys: &mut EmailKeys,
+        email: &str,
+        row: usize,
+    ) -> Result<(), usize> {
+        let key = keys.key(email);
+        seen.warm(&key);
+        seen.insert(key, row)
+    }
+
     /// Case is ignored, including in Cyrillic, and the first row is kept.
     #[test]
     fn repeats_are_found_ignoring_case() {
-        let mut seen = SeenEmails::new();
-        assert_eq!(seen.insert("Anna@Example.com", 1), Ok(()));
-        assert_eq!(seen.insert("иван@пример.рф", 2), Ok(()));
-        assert_eq!(seen.insert("anna@example.COM", 3), Err(1));
-        assert_eq!(seen.insert("ИВАН@пример.рф", 4), Err(2));
-        assert_eq!(seen.insert("anna@example.COM", 5), Err(1));
+        let (mut seen, mut keys) = (SeenEmails::default(), EmailKeys::new());
+        assert_eq!(insert(&mut seen, &mut keys, "Anna@Example.com", 1), Ok(()));
+        assert_eq!(insert(&mut seen, &mut keys, "иван@пример.рф", 2), Ok(()));
+        assert_eq!(insert(&mut seen, &mut keys, "anna@example.COM", 3), Err(1));
+        assert_eq!(insert(&mut seen, &mut keys, "ИВАН@пример.рф", 4), Err(2));
+        assert_eq!(insert(&mut seen, &mut keys, "anna@example.COM", 5), Err(1));
     }
 
     /// Entries survive the table growing, many times over.
     #[test]
     fn growing_keeps_every_email() {
-        let mut seen = SeenEmails::new();
+        let (mut seen, mut keys) = (SeenEmails::default(), EmailKeys::new());
         for row in 1..=5000 {
-            assert_eq!(seen.insert(&format!("a{row}@x.ru"), row), Ok(()));
+            assert_eq!(
+                insert(&mut seen, &mut keys, &format!("a{row}@x.ru"), row),
+                Ok(())
+            );
         }
-        assert_eq!(seen.insert("A4321@X.RU", 6000), Err(4321));
+        assert_eq!(insert(&mut seen, &mut keys, "A4321@X.RU", 6000), Err(4321));
         assert!(seen.slots.len() >= 5000 * 10 / 7 && seen.slots.len().is_power_of_two());
     }
 }

@@ -116,15 +116,17 @@ impl Columns {
         &self.names
     }
 
-    /// The unknown columns as (lower-case name, trimmed value).
-    pub(super) fn extra(&self, record: &StringRecord) -> Vec<(String, String)> {
-        self.extra
-            .iter()
-            .map(|&at| {
-                let value = record.get(at).unwrap_or("").trim();
-                (self.names[at].clone(), value.to_string())
-            })
-            .collect()
+    /// The unknown columns as (lower-case name, trimmed value), into
+    /// `extra`, reusing its strings.
+    pub(super) fn extra_into(&self, record: &StringRecord, extra: &mut Vec<(String, String)>) {
+        extra.resize_with(self.extra.len(), Default::default);
+        for (&at, (name, value)) in self.extra.iter().zip(extra.iter_mut()) {
+            if *name != self.names[at] {
+                name.clone_from(&self.names[at]);
+            }
+            value.clear();
+            value.push_str(record.get(at).unwrap_or("").trim());
+        }
     }
 }
 

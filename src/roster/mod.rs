@@ -205,7 +205,7 @@ pub struct RowSummary {
 }
 
 /// One data row after the rules were applied.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct CheckedRow {
     /// Row number from 1, header not counted.
     pub row: usize,
@@ -216,6 +216,9 @@ pub struct CheckedRow {
     pub agent: Option<Agent>,
     /// Every error and warning of this row.
     pub problems: Vec<Problem>,
+    /// Set when the email is well-formed: its key, and where in `problems`
+    /// an error for repeating an earlier row's email belongs.
+    email: Option<(emails::Key, usize)>,
 }
 
 #[cfg(test)]

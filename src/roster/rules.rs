@@ -8,9 +8,9 @@
 
 use csv::StringRecord;
 
-use super::emails::SeenEmails;
+use super::emails::EmailKeys;
 use super::header::{Col, Columns};
-use super::{Agent, CheckedRow, Problem, Role, RowSummary, Secret, Severity};
+use super::{Agent, CheckedRow, Problem, Role, Secret, Severity};
 
 /// The longest a text field may be, in characters (the dashboard's rule).
 pub(super) const MAX_CHARS: usize = 256;
@@ -19,52 +19,86 @@ pub(super) const MIN_PASSWORD: usize = 6;
 /// How much of a bad value a message quotes, in characters.
 pub(super) const SHOWN_CHARS: usize = 40;
 
-/// Applies the rules to the records of one file, in order.
+/// Applies the rules of single cells to the records of one file.
+///
+/// Rules that span rows (unique emails) are not here: records may be
+/// checked on another thread than the one that sees them in order, see
+/// [`super::rows`].
 #[derive(Debug)]
 pub(super) struct RowChecker {
     columns: Columns,
-    emails: SeenEmails,
+    keys: EmailKeys,
 }
 
 impl RowChecker {
-    pub(super) fn new(columns: Columns) -> RowChecker {
-        RowChecker {
-            columns,
-            emails: SeenEmails::new(),
-        }
+    pub(super) fn new(columns: Columns, keys: EmailKeys) -> RowChecker {
+        RowChecker { columns, keys }
     }
 
-    pub(super) fn columns(&self) -> &Columns {
-        &self.columns
-    }
-
-    /// Checks data row `row` (from 1) that starts on physical `line`.
-    pub(super) fn check(&mut self, record: &StringRecord, row: usize, line: u64) -> CheckedRow {
+    /// Checks data row `row` (from 1) that starts on physical `line`, into
+    /// `out`, whose strings are reused: checking a row allocates nothing
+    /// once the buffers have grown.
+    pub(super) fn check(
+        &mut self,
+        record: &StringRecord,
+        row: usize,
+        line: u64,
+        out: &mut CheckedRow,
+    ) {
         let cells = Cells::new(&self.columns, record);
-        let summary = RowSummary {
-            email: cells.trimmed(Col::Email).to_string(),
-            name: cells.trimmed(Col::Name).to_string(),
-            surname: cells.trimmed(Col::Surname).to_string(),
-            role: cells.trimmed(Col::Role).to_string(),
-        };
+        out.row = row;
+        out.line = line;
+        out.problems.clear();
+        set(&mut out.summary.email, cells.trimmed(Col::Email));
+        set(&mut out.summary.name, cells.trimmed(Col::Name));
+        set(&mut out.summary.surname, cells.trimmed(Col::Surname));
+        set(&mut out.summary.role, cells.trimmed(Col::Role));
 
-        let mut found = Found::new(row, line);
+        let mut found = Found::new(row, line, &mut out.problems);
         let width = self.columns.width();
-        let agent = if record.len() == width {
-            check_cells(&cells, &mut self.emails, &mut found)
+        let agent = out.agent.get_or_insert_with(blank_agent);
+        let valid = if record.len() == width {
+            check_cells(&cells, &mut found, agent)
         } else {
             // The cells can't be trusted to be in their columns, so no other
             // rule is applied: they would only add noise.
             found.push(Severity::Error, None, field_count(width, record.len()));
-            None
+            false
         };
-        CheckedRow {
-            row,
-            line,
-            summary,
-            agent,
-            problems: found.problems,
+        out.email = found
+            .email_at
+            .map(|at| (self.keys.key(cells.trimmed(Col::Email)), at));
+        if !valid {
+            out.agent = None;
         }
+    }
+}
+
+/// Replaces `target` with `value`, keeping its allocation.
+fn set(target: &mut String, value: &str) {
+    target.clear();
+    target.push_str(value);
+}
+
+/// An agent to be filled in by [`check_cells`].
+fn blank_agent() -> Agent {
+    Agent {
+        row: 0,
+        line: 0,
+        uses_softphone: false,
+        name: String::new(),
+        surname: String::new(),
+        email: String::new(),
+        password: Secret::default(),
+        role: Role::Employee,
+        groups: Vec::new(),
+        manage_groups: Vec::new(),
+        sip_login: String::new(),
+        sip_password: Secret::default(),
+        sip_display_name: String::new(),
+        sip_auth_name: String::new(),
+        ext: String::new(),
+        extra: Vec::new(),
     }
 }
 
@@ -79,7 +113,7 @@ impl<'r> Cells<'r> {
     fn new(columns: &'r Columns, record: &'r StringRecord) -> Cells<'r> {
         let mut trimmed = [""; Col::ALL.len()];
         for col in Col::ALL {
-            trimmed[col as usize] = columns.get(record, col).trim();
+            trimmed[col as usize] = trim(columns.get(record, col));
         }
         Cells {
             columns,
@@ -98,24 +132,45 @@ impl<'r> Cells<'r> {
     }
 }
 
-/// Applies every cell rule; the agent when none failed.
-fn check_cells(cells: &Cells<'_>, emails: &mut SeenEmails, found: &mut Found) -> Option<Agent> {
+/// `str::trim`, with a shortcut for the usual cell, which starts and ends
+/// with a visible ASCII character (not a space or a control): decoding
+/// characters from both ends to test them as Unicode whitespace costs more
+/// than the rest of most cells' checks.
+fn trim(cell: &str) -> &str {
+    let plain = u8::is_ascii_graphic;
+    let bytes = cell.as_bytes();
+    if bytes.first().is_some_and(plain) && bytes.last().is_some_and(plain) {
+        cell
+    } else {
+        cell.trim()
+    }
+}
+
+/// Applies every cell rule, filling `agent` as far as the cells allow;
+/// whether none failed (the agent is then complete).
+fn check_cells(cells: &Cells<'_>, found: &mut Found<'_>, agent: &mut Agent) -> bool {
     let uses = found.take(Col::UsesSp, parse_bool(cells.trimmed(Col::UsesSp)));
     let name = found.take(Col::Name, check_name(cells.trimmed(Col::Name)));
     let surname = found.take(Col::Surname, check_name(cells.trimmed(Col::Surname)));
     let email = found.take(Col::Email, check_email(cells.trimmed(Col::Email)));
-    if let Some(email) = email {
-        check_unique(email, emails, found);
+    if email.is_some() {
+        // Whether the email repeats an earlier row is decided later, in
+        // file order; its problem goes here, after the email's own.
+        found.email_at = Some(found.problems.len());
     }
     let password = cells.raw(Col::Password);
     check_password(password, found);
     let role = found.take(Col::Role, parse_role(cells.trimmed(Col::Role)));
-    let groups = parse_groups(cells.trimmed(Col::GroupsIn), true);
+    let groups = parse_groups(cells.trimmed(Col::GroupsIn), true, &mut agent.groups);
     let groups = found.take(Col::GroupsIn, groups);
-    let manage = parse_groups(cells.trimmed(Col::GroupsMan), false);
+    let manage = parse_groups(
+        cells.trimmed(Col::GroupsMan),
+        false,
+        &mut agent.manage_groups,
+    );
     let manage = found.take(Col::GroupsMan, manage);
-    if let (Some(role), Some(manage)) = (role, &manage) {
-        warn_unused_manage(role, manage, found);
+    if let (Some(role), Some(())) = (role, manage) {
+        warn_unused_manage(role, &agent.manage_groups, found);
     }
     let [
         sip_login,
@@ -129,48 +184,39 @@ fn check_cells(cells: &Cells<'_>, emails: &mut SeenEmails, found: &mut Found) ->
     let (Some(uses), Some(name), Some(surname), Some(email), Some(role)) =
         (uses, name, surname, email, role)
     else {
-        return None;
+        return false;
     };
-    let (Some(groups), Some(manage)) = (groups, manage) else {
-        return None;
-    };
-    if found.has_errors() {
-        return None;
+    if groups.is_none() || manage.is_none() || found.has_errors() {
+        return false;
     }
-    Some(Agent {
-        row: found.row,
-        line: found.line,
-        uses_softphone: uses,
-        name: name.to_string(),
-        surname: surname.to_string(),
-        email: email.to_string(),
-        password: Secret::new(password),
-        role,
-        groups,
-        manage_groups: manage,
-        sip_login: sip_login.to_string(),
-        sip_password: Secret::new(sip_password),
-        sip_display_name: sip_display_name.to_string(),
-        sip_auth_name: sip_auth_name.to_string(),
-        ext: ext.to_string(),
-        extra: cells.columns.extra(cells.record),
-    })
+    agent.row = found.row;
+    agent.line = found.line;
+    agent.uses_softphone = uses;
+    set(&mut agent.name, name);
+    set(&mut agent.surname, surname);
+    set(&mut agent.email, email);
+    agent.password.set(password);
+    agent.role = role;
+    set(&mut agent.sip_login, sip_login);
+    agent.sip_password.set(sip_password);
+    set(&mut agent.sip_display_name, sip_display_name);
+    set(&mut agent.sip_auth_name, sip_auth_name);
+    set(&mut agent.ext, ext);
+    cells.columns.extra_into(cells.record, &mut agent.extra);
+    true
 }
 
-/// Records the email; an error naming the earlier row when it is a repeat.
-fn check_unique(email: &str, emails: &mut SeenEmails, found: &mut Found) {
-    if let Err(earlier) = emails.insert(email, found.row) {
-        let message = format!(
-            "{} is already used by row #{earlier} (emails must be unique, ignoring case)",
-            shown(email)
-        );
-        found.error(Col::Email, message);
-    }
+/// The message for an email that row `earlier` used already.
+pub(super) fn repeated_email(email: &str, earlier: usize) -> String {
+    format!(
+        "{} is already used by row #{earlier} (emails must be unique, ignoring case)",
+        shown(email)
+    )
 }
 
 /// The SIP cells and `ext`, in that order, each checked by
 /// [`check_one_line`]; the SIP password untrimmed.
-fn check_sip<'r>(cells: &Cells<'r>, found: &mut Found) -> [&'r str; 5] {
+fn check_sip<'r>(cells: &Cells<'r>, found: &mut Found<'_>) -> [&'r str; 5] {
     let mut one_line = |col: Col| {
         let value = if col == Col::SipPassword {
             cells.raw(col)
@@ -189,18 +235,22 @@ fn check_sip<'r>(cells: &Cells<'r>, found: &mut Found) -> [&'r str; 5] {
 }
 
 /// The problems of one row as they are found.
-struct Found {
+struct Found<'p> {
     row: usize,
     line: u64,
-    problems: Vec<Problem>,
+    problems: &'p mut Vec<Problem>,
+    /// Where the unique-email problem would go, once the email is known to
+    /// be well-formed.
+    email_at: Option<usize>,
 }
 
-impl Found {
-    fn new(row: usize, line: u64) -> Found {
+impl<'p> Found<'p> {
+    fn new(row: usize, line: u64, problems: &'p mut Vec<Problem>) -> Found<'p> {
         Found {
             row,
             line,
-            problems: Vec::new(),
+            problems,
+            email_at: None,
         }
     }
 
@@ -317,7 +367,7 @@ fn is_email(value: &str) -> bool {
 
 /// Checks the length of the untrimmed password, never showing it. Warns when
 /// it starts or ends with a space, which Excel makes easy to do by mistake.
-fn check_password(value: &str, found: &mut Found) {
+fn check_password(value: &str, found: &mut Found<'_>) {
     if let Some(chars) = length_outside(value, MIN_PASSWORD, MAX_CHARS) {
         found.error(Col::Password, format!("must be {MIN_PASSWORD} to {MAX_CHARS} characters, found {chars} (the value is not shown)"));
     } else if value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace) {
@@ -337,16 +387,16 @@ fn parse_role(value: &str) -> Result<Role, String> {
 }
 
 /// Team IDs: positive integers separated by commas, spaces allowed around
-/// them. An empty cell is an error only when `required`.
-fn parse_groups(value: &str, required: bool) -> Result<Vec<u64>, String> {
+/// them, into `ids`. An empty cell is an error only when `required`.
+fn parse_groups(value: &str, required: bool, ids: &mut Vec<u64>) -> Result<(), String> {
+    ids.clear();
     if value.is_empty() {
         return if required {
             Err("must not be empty: list team IDs separated by commas, such as 2,4,7".to_string())
         } else {
-            Ok(Vec::new())
+            Ok(())
         };
     }
-    let mut ids = Vec::new();
     for id in value.split(',') {
         match parse_id(id.trim()) {
             Some(id) => ids.push(id),
@@ -358,7 +408,7 @@ fn parse_groups(value: &str, required: bool) -> Result<Vec<u64>, String> {
             }
         }
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// A positive decimal integer, digits only (no sign, no spaces inside).
@@ -369,7 +419,7 @@ fn parse_id(text: &str) -> Option<u64> {
     text.parse().ok().filter(|&id| id > 0)
 }
 
-fn warn_unused_manage(role: Role, manage: &[u64], found: &mut Found) {
+fn warn_unused_manage(role: Role, manage: &[u64], found: &mut Found<'_>) {
     if !manage.is_empty() && !role.can_supervise() {
         found.warning(
             Col::GroupsMan,
@@ -381,7 +431,7 @@ fn warn_unused_manage(role: Role, manage: &[u64], found: &mut Found) {
 /// SIP fields and `ext` go into INI lines of the config: short, one line.
 /// Returns `value` (trimmed by the caller, except `sippassword`), or ""
 /// after recording an error.
-fn check_one_line<'v>(col: Col, value: &'v str, found: &mut Found) -> &'v str {
+fn check_one_line<'v>(col: Col, value: &'v str, found: &mut Found<'_>) -> &'v str {
     let secret = col == Col::SipPassword;
     let mut ok = true;
     if let Some(chars) = length_outside(value, 0, MAX_CHARS) {
