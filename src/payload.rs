@@ -9,7 +9,8 @@
 //! A value can never add a line to the INI or a tag to the dashboard's
 //! template language: such a row is refused, never "cleaned".
 
-use std::fmt;
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
@@ -33,26 +34,70 @@ AuthId=${sipauthname}
 {% include \"_ScreenRecording\" %}
 {% include \"Default\" %}";
 
-/// The columns of the vendor's format, which a template may always name even
+/// A column of the vendor's format, which a template may always name even
 /// when the file leaves the optional ones out.
-pub const KNOWN_COLUMNS: [&str; 13] = [
-    "usessp",
-    "name",
-    "surname",
-    "email",
-    "password",
-    "role",
-    "groupsin",
-    "groupsman",
-    "siplogin",
-    "sippassword",
-    "sipdisplayname",
-    "sipauthname",
-    "ext",
-];
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    UsesSp,
+    Name,
+    Surname,
+    Email,
+    Password,
+    Role,
+    GroupsIn,
+    GroupsMan,
+    SipLogin,
+    SipPassword,
+    SipDisplayName,
+    SipAuthName,
+    Ext,
+}
 
-/// Columns whose values are secrets: masked in every preview.
-const SECRET_COLUMNS: [&str; 2] = ["password", "sippassword"];
+impl Field {
+    const ALL: [Field; 13] = [
+        Field::UsesSp,
+        Field::Name,
+        Field::Surname,
+        Field::Email,
+        Field::Password,
+        Field::Role,
+        Field::GroupsIn,
+        Field::GroupsMan,
+        Field::SipLogin,
+        Field::SipPassword,
+        Field::SipDisplayName,
+        Field::SipAuthName,
+        Field::Ext,
+    ];
+
+    /// The placeholder's name, in lower case.
+    fn name(self) -> &'static str {
+        match self {
+            Field::UsesSp => "usessp",
+            Field::Name => "name",
+            Field::Surname => "surname",
+            Field::Email => "email",
+            Field::Password => "password",
+            Field::Role => "role",
+            Field::GroupsIn => "groupsin",
+            Field::GroupsMan => "groupsman",
+            Field::SipLogin => "siplogin",
+            Field::SipPassword => "sippassword",
+            Field::SipDisplayName => "sipdisplayname",
+            Field::SipAuthName => "sipauthname",
+            Field::Ext => "ext",
+        }
+    }
+
+    fn find(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| field.name() == name)
+    }
+
+    /// Whether the value is masked in every preview.
+    fn is_secret(self) -> bool {
+        matches!(self, Field::Password | Field::SipPassword)
+    }
+}
 
 /// What is wrong with a config template; found before any row is read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -78,13 +123,19 @@ pub enum TemplateError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Piece {
     Text(String),
-    Value(String),
+    /// A column of the vendor's format, resolved once here rather than by
+    /// name for every row.
+    Field(Field),
+    /// Any other column of the file, by lower-case name.
+    Column(String),
 }
 
 /// A parsed config template: lines of literal text and `${column}` values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigTemplate {
     lines: Vec<Vec<Piece>>,
+    /// About how long a rendered config is, to size its buffer once.
+    size_hint: usize,
 }
 
 impl Default for ConfigTemplate {
@@ -104,17 +155,20 @@ impl ConfigTemplate {
             .map(|line| line.strip_suffix('\r').unwrap_or(line))
             .enumerate()
             .map(|(index, line)| parse_line(index + 1, line))
-            .collect::<Result<_, _>>()?;
-        Ok(ConfigTemplate { lines })
+            .collect::<Result<Vec<_>, _>>()?;
+        let size_hint = lines.iter().flatten().map(Piece::len_hint).sum();
+        Ok(ConfigTemplate { lines, size_hint })
     }
 
     /// Checks that every placeholder names a column: one of the vendor's
     /// format or one of `columns` (the file's header, lower case).
     pub fn check_columns(&self, columns: &[String]) -> Result<(), TemplateError> {
         for (index, line) in self.lines.iter().enumerate() {
-            for name in line.iter().filter_map(Piece::value_name) {
-                let known = KNOWN_COLUMNS.contains(&name) || columns.iter().any(|c| c == name);
-                if !known {
+            for piece in line {
+                let Piece::Column(name) = piece else {
+                    continue;
+                };
+                if !columns.contains(name) {
                     return Err(TemplateError::UnknownColumn {
                         line: index + 1,
                         name: name.to_string(),
@@ -137,30 +191,61 @@ impl ConfigTemplate {
 
     /// The config for one agent, or the problem that makes the row invalid.
     pub fn render(&self, agent: &Agent) -> Result<Secret, Problem> {
-        self.render_with(agent, false).map(Secret::new)
+        let mut config = String::new();
+        self.render_into(agent, false, &mut config, None)?;
+        Ok(Secret::new(config))
     }
 
-    /// The config with secret values replaced by `******`, for previews.
-    pub fn render_masked(&self, agent: &Agent) -> Result<String, Problem> {
-        self.render_with(agent, true)
-    }
-
-    fn render_with(&self, agent: &Agent, mask: bool) -> Result<String, Problem> {
-        let mut out = Vec::with_capacity(self.lines.len());
+    /// Writes the config into `out`, one template line after another,
+    /// leaving out the lines whose placeholders are all empty. The lines
+    /// that are not `{% ... %}` tags also go into `settings`, separated by
+    /// spaces, when it is given.
+    fn render_into(
+        &self,
+        agent: &Agent,
+        mask: bool,
+        out: &mut String,
+        mut settings: Option<&mut String>,
+    ) -> Result<(), Problem> {
+        out.reserve(self.size_hint);
+        let mut first = true;
         for (index, line) in self.lines.iter().enumerate() {
-            if let Some(text) = render_line(line, index + 1, agent, mask)? {
-                out.push(text);
+            let start = out.len();
+            if !first {
+                out.push('\n');
+            }
+            let text_start = out.len();
+            if !render_line(line, index + 1, agent, mask, out)? {
+                out.truncate(start);
+                continue;
+            }
+            first = false;
+            let text = &out[text_start..];
+            if let Some(settings) = settings.as_deref_mut().filter(|_| !text.starts_with("{%")) {
+                if !settings.is_empty() {
+                    settings.push(' ');
+                }
+                settings.push_str(text);
             }
         }
-        Ok(out.join("\n"))
+        Ok(())
     }
 }
 
 impl Piece {
     fn value_name(&self) -> Option<&str> {
         match self {
-            Piece::Value(name) => Some(name),
+            Piece::Field(field) => Some(field.name()),
+            Piece::Column(name) => Some(name),
             Piece::Text(_) => None,
+        }
+    }
+
+    /// About how long the piece is once rendered, to size the buffer.
+    fn len_hint(&self) -> usize {
+        match self {
+            Piece::Text(text) => text.len(),
+            Piece::Field(_) | Piece::Column(_) => 16,
         }
     }
 }
@@ -184,7 +269,11 @@ fn parse_line(line_number: usize, line: &str) -> Result<Vec<Piece>, TemplateErro
                 name: name.to_string(),
             });
         }
-        pieces.push(Piece::Value(name.to_ascii_lowercase()));
+        let name = name.to_ascii_lowercase();
+        pieces.push(match Field::find(&name) {
+            Some(field) => Piece::Field(field),
+            None => Piece::Column(name),
+        });
         rest = &after[end + 1..];
     }
     if !rest.is_empty() || pieces.is_empty() {
@@ -194,59 +283,63 @@ fn parse_line(line_number: usize, line: &str) -> Result<Vec<Piece>, TemplateErro
 }
 
 fn known_columns(columns: &[String]) -> String {
-    let mut all: Vec<&str> = KNOWN_COLUMNS.to_vec();
+    let mut all: Vec<&str> = Field::ALL.map(Field::name).to_vec();
     all.extend(
         columns
             .iter()
             .map(String::as_str)
-            .filter(|c| !KNOWN_COLUMNS.contains(c)),
+            .filter(|c| Field::find(c).is_none()),
     );
     all.join(", ")
 }
 
-/// One template line for one agent; `None` when the line has placeholders
-/// and all of them are empty (an agent without SIP fields).
+/// Appends one template line for one agent to `out`; false when the line
+/// has placeholders and all of them are empty (an agent without SIP
+/// fields), and so is to be left out.
 fn render_line(
     line: &[Piece],
     line_number: usize,
     agent: &Agent,
     mask: bool,
-) -> Result<Option<String>, Problem> {
-    let mut text = String::new();
+    out: &mut String,
+) -> Result<bool, Problem> {
     let mut values = 0;
     let mut empty = 0;
     for piece in line {
-        match piece {
-            Piece::Text(literal) => text.push_str(literal),
-            Piece::Value(name) => {
-                let value = column_value(agent, name);
-                check_value(agent, name, &value, line_number)?;
-                values += 1;
-                if value.is_empty() {
-                    empty += 1;
-                } else if mask && SECRET_COLUMNS.contains(&name.as_str()) {
-                    text.push_str("******");
-                } else {
-                    text.push_str(&value);
-                }
+        let (value, name, secret) = match piece {
+            Piece::Text(literal) => {
+                out.push_str(literal);
+                continue;
             }
+            Piece::Field(field) => (field_value(agent, *field), field.name(), field.is_secret()),
+            Piece::Column(name) => (
+                Cow::Borrowed(column_value(agent, name)),
+                name.as_str(),
+                false,
+            ),
+        };
+        check_value(agent, name, &value, line_number)?;
+        values += 1;
+        if value.is_empty() {
+            empty += 1;
+        } else if mask && secret {
+            out.push_str("******");
+        } else {
+            out.push_str(&value);
         }
     }
-    Ok((values == 0 || empty < values).then_some(text))
+    Ok(values == 0 || empty < values)
 }
 
 /// Refuses a value that would change the INI's shape: a line break would
 /// add a line, and `{%`/`{{` would be expanded by the dashboard.
 fn check_value(agent: &Agent, column: &str, value: &str, line: usize) -> Result<(), Problem> {
-    let reason = if value.contains(['\r', '\n']) {
-        "contains a line break"
-    } else if ["{%", "%}", "{{", "}}", "{#", "#}"]
-        .iter()
-        .any(|tag| value.contains(tag))
-    {
-        "contains a template tag such as `{%` or `{{`, which the dashboard would expand"
-    } else {
-        return Ok(());
+    let reason = match ini_breaker(value) {
+        Some(Breaker::LineBreak) => "contains a line break",
+        Some(Breaker::Tag) => {
+            "contains a template tag such as `{%` or `{{`, which the dashboard would expand"
+        }
+        None => return Ok(()),
     };
     Err(Problem::error(
         agent.row,
@@ -256,31 +349,86 @@ fn check_value(agent: &Agent, column: &str, value: &str, line: usize) -> Result<
     ))
 }
 
-/// A row's value for a placeholder. Names are lower case; an optional
-/// column the file does not have is empty.
-fn column_value(agent: &Agent, name: &str) -> String {
-    let join = |ids: &[u64]| ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-    match name {
-        "usessp" => agent.uses_softphone.to_string(),
-        "name" => agent.name.clone(),
-        "surname" => agent.surname.clone(),
-        "email" => agent.email.clone(),
-        "password" => agent.password.expose().to_string(),
-        "role" => agent.role.as_str().to_string(),
-        "groupsin" => join(&agent.groups),
-        "groupsman" => join(&agent.manage_groups),
-        "siplogin" => agent.sip_login.clone(),
-        "sippassword" => agent.sip_password.expose().to_string(),
-        "sipdisplayname" => agent.sip_display_name.clone(),
-        "sipauthname" => agent.sip_auth_name.clone(),
-        "ext" => agent.ext.clone(),
-        other => agent
-            .extra
-            .iter()
-            .find(|(column, _)| column == other)
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default(),
+/// What in a value would change the INI around it.
+enum Breaker {
+    LineBreak,
+    /// `{%`, `%}`, `{{`, `}}`, `{#` or `#}`.
+    Tag,
+}
+
+/// The bytes that may start a line break or a tag, as a table: one load a
+/// byte instead of six comparisons.
+static SUSPECT: [bool; 256] = {
+    let mut table = [false; 256];
+    let suspects = *b"\r\n{}%#";
+    let mut at = 0;
+    while at < suspects.len() {
+        table[suspects[at] as usize] = true;
+        at += 1;
     }
+    table
+};
+
+/// A line break wins over a tag wherever each is. This runs for every
+/// value of every row, so the common case, a value with none of the bytes
+/// involved, takes one quick pass.
+fn ini_breaker(value: &str) -> Option<Breaker> {
+    let bytes = value.as_bytes();
+    if !bytes.iter().any(|&b| SUSPECT[usize::from(b)]) {
+        return None;
+    }
+    if bytes.iter().any(|&b| b == b'\r' || b == b'\n') {
+        return Some(Breaker::LineBreak);
+    }
+    let tag = |pair: &[u8]| matches!(pair, b"{%" | b"%}" | b"{{" | b"}}" | b"{#" | b"#}");
+    bytes.windows(2).any(tag).then_some(Breaker::Tag)
+}
+
+/// A row's value of a column of the vendor's format; empty when the file
+/// leaves an optional column out.
+fn field_value(agent: &Agent, field: Field) -> Cow<'_, str> {
+    let text = match field {
+        Field::UsesSp => {
+            if agent.uses_softphone {
+                "true"
+            } else {
+                "false"
+            }
+        }
+        Field::Name => &agent.name,
+        Field::Surname => &agent.surname,
+        Field::Email => &agent.email,
+        Field::Password => agent.password.expose(),
+        Field::Role => agent.role.as_str(),
+        Field::GroupsIn => return Cow::Owned(ids_text(&agent.groups)),
+        Field::GroupsMan => return Cow::Owned(ids_text(&agent.manage_groups)),
+        Field::SipLogin => &agent.sip_login,
+        Field::SipPassword => agent.sip_password.expose(),
+        Field::SipDisplayName => &agent.sip_display_name,
+        Field::SipAuthName => &agent.sip_auth_name,
+        Field::Ext => &agent.ext,
+    };
+    Cow::Borrowed(text)
+}
+
+/// A row's value of another column of its file (lower-case `name`).
+fn column_value<'a>(agent: &'a Agent, name: &str) -> &'a str {
+    agent
+        .extra
+        .iter()
+        .find(|(column, _)| column == name)
+        .map_or("", |(_, value)| value.as_str())
+}
+
+/// Team IDs as the file writes them: `2,4,7`.
+fn ids_text(ids: &[u64]) -> String {
+    let mut text = String::new();
+    for (index, id) in ids.iter().enumerate() {
+        let separator = if index > 0 { "," } else { "" };
+        // Writing to a String can't fail.
+        let _ = write!(text, "{separator}{id}");
+    }
+    text
 }
 
 /// The JSON body of `users/save`, as the API page documents it.
@@ -322,64 +470,81 @@ pub fn build(agent: &Agent, template: &ConfigTemplate) -> Result<SaveUser, Probl
 /// What a dry run shows of a payload: every field, secrets masked.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Preview {
+pub struct Preview<'a> {
     pub uses_softphone: bool,
-    pub name: String,
-    pub surname: String,
-    pub email: String,
+    pub name: &'a str,
+    pub surname: &'a str,
+    pub email: &'a str,
     pub password: &'static str,
     pub role: &'static str,
-    pub groups: Vec<u64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub manage_groups: Vec<u64>,
+    pub groups: &'a [u64],
+    #[serde(skip_serializing_if = "<[u64]>::is_empty")]
+    pub manage_groups: &'a [u64],
     pub config: String,
+    /// The lines of `config` that are not `{% ... %}` tags (the SIP
+    /// settings, by default), joined by spaces: what the text preview shows.
+    #[serde(skip)]
+    pub settings: String,
 }
 
-impl Preview {
+impl Preview<'_> {
     /// The masked view of what [`build`] sends for `agent`.
-    pub fn of(agent: &Agent, template: &ConfigTemplate) -> Result<Preview, Problem> {
+    pub fn of<'a>(agent: &'a Agent, template: &ConfigTemplate) -> Result<Preview<'a>, Problem> {
+        let (mut config, mut settings) = (String::new(), String::with_capacity(128));
+        template.render_into(agent, true, &mut config, Some(&mut settings))?;
         Ok(Preview {
             uses_softphone: agent.uses_softphone,
-            name: agent.name.clone(),
-            surname: agent.surname.clone(),
-            email: agent.email.clone(),
+            name: &agent.name,
+            surname: &agent.surname,
+            email: &agent.email,
             password: "******",
             role: agent.role.as_str(),
-            groups: agent.groups.clone(),
-            manage_groups: agent.manage_groups.clone(),
-            config: template.render_masked(agent)?,
+            groups: &agent.groups,
+            manage_groups: &agent.manage_groups,
+            config,
+            settings,
         })
     }
 }
 
-impl fmt::Display for Preview {
+impl fmt::Display for Preview<'_> {
     /// One readable line: `John Doe <john@x.com>, EMPLOYEE, teams 1,2, ...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids = |ids: &[u64]| ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-        write!(
-            f,
-            "{} {} <{}>, {}, teams {}",
-            self.name,
-            self.surname,
-            self.email,
-            self.role,
-            ids(&self.groups)
-        )?;
-        if !self.manage_groups.is_empty() {
-            write!(f, ", supervises {}", ids(&self.manage_groups))?;
+        // Pieces are written one by one rather than through one `write!`
+        // with many arguments: a dry run prints this for every row.
+        for piece in [self.name, " ", self.surname, " <", self.email, ">, "] {
+            f.write_str(piece)?;
         }
-        let softphone = if self.uses_softphone { "yes" } else { "no" };
-        write!(f, ", softphone {softphone}, password {}", self.password)?;
-        let sip: Vec<&str> = self
-            .config
-            .lines()
-            .filter(|line| !line.starts_with("{%"))
-            .collect();
-        if !sip.is_empty() {
-            write!(f, ", config {}", sip.join(" "))?;
+        f.write_str(self.role)?;
+        f.write_str(", teams ")?;
+        write_ids(f, self.groups)?;
+        if !self.manage_groups.is_empty() {
+            f.write_str(", supervises ")?;
+            write_ids(f, self.manage_groups)?;
+        }
+        f.write_str(if self.uses_softphone {
+            ", softphone yes"
+        } else {
+            ", softphone no"
+        })?;
+        f.write_str(", password ")?;
+        f.write_str(self.password)?;
+        if !self.settings.is_empty() {
+            f.write_str(", config ")?;
+            f.write_str(&self.settings)?;
         }
         Ok(())
     }
+}
+
+fn write_ids(f: &mut fmt::Formatter<'_>, ids: &[u64]) -> fmt::Result {
+    for (index, id) in ids.iter().enumerate() {
+        if index > 0 {
+            f.write_str(",")?;
+        }
+        write!(f, "{id}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -476,7 +641,7 @@ mod tests {
             error.to_string(),
             format!(
                 "config template line 2: `${{sipuser}}` names no column of the agents file (columns: {})",
-                KNOWN_COLUMNS.join(", ")
+                Field::ALL.map(Field::name).join(", ")
             )
         );
     }
@@ -509,7 +674,8 @@ mod tests {
 
     #[test]
     fn preview_masks_both_passwords() {
-        let preview = Preview::of(&agent(), &ConfigTemplate::default()).unwrap();
+        let agent = agent();
+        let preview = Preview::of(&agent, &ConfigTemplate::default()).unwrap();
         let shown = format!("{preview} {}", serde_json::to_string(&preview).unwrap());
         assert!(!shown.contains("secret-1"));
         assert!(!shown.contains("sip-pass"));

@@ -5,6 +5,7 @@
 //! progress bar go to stderr. No secret reaches this module: rows arrive as
 //! [`RowSummary`]s and payload previews are already masked.
 
+use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -134,7 +135,7 @@ enum JsonLine<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         message: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        payload: Option<&'a Preview>,
+        payload: Option<&'a Preview<'a>>,
     },
     Problem {
         severity: &'a str,
@@ -196,24 +197,31 @@ impl Printer {
         self.format
     }
 
-    fn emit(&mut self, text: &str) -> io::Result<()> {
+    /// Writes one line of text (a `Display`, so it is formatted straight
+    /// into the buffer).
+    fn emit(&mut self, line: impl fmt::Display) -> io::Result<()> {
         let out = &mut self.out;
         let flush_each = self.flush_each;
         self.progress.suspend(|| {
-            writeln!(out, "{text}")?;
+            writeln!(out, "{line}")?;
             if flush_each { out.flush() } else { Ok(()) }
         })
     }
 
     fn emit_json(&mut self, line: &JsonLine<'_>) -> io::Result<()> {
-        let text = serde_json::to_string(line).map_err(io::Error::other)?;
-        self.emit(&text)
+        let out = &mut self.out;
+        let flush_each = self.flush_each;
+        self.progress.suspend(|| {
+            serde_json::to_writer(&mut *out, line)?;
+            out.write_all(b"\n")?;
+            if flush_each { out.flush() } else { Ok(()) }
+        })
     }
 
     /// A problem of the file, located in `file`.
     pub fn problem(&mut self, file: &str, problem: &Problem) -> io::Result<()> {
         match self.format {
-            OutputFormat::Text => self.emit(&problem.display_in(file).to_string()),
+            OutputFormat::Text => self.emit(problem.display_in(file)),
             OutputFormat::Json => self.emit_json(&JsonLine::Problem {
                 severity: match problem.severity {
                     Severity::Error => "error",
@@ -232,7 +240,7 @@ impl Printer {
     pub fn result(&mut self, result: &RowResult) -> io::Result<()> {
         self.progress.inc();
         match self.format {
-            OutputFormat::Text => self.emit(&row_line(result)),
+            OutputFormat::Text => self.emit(row_line(result)),
             OutputFormat::Json => {
                 let (id, status, message) = outcome_fields(&result.outcome);
                 self.emit_json(&JsonLine::Row {
@@ -259,18 +267,15 @@ impl Printer {
         check: Check<'_>,
     ) -> io::Result<()> {
         match self.format {
-            OutputFormat::Text => {
-                let text = match check {
-                    Check::Valid(preview) => {
-                        format!("Row #{row} is valid and would be sent: {preview}")
-                    }
-                    Check::Exists(id) => format!(
-                        "User #{row} from csv already exists with ID {id}; it would be skipped"
-                    ),
-                    Check::Invalid => return Ok(()),
-                };
-                self.emit(&text)
-            }
+            OutputFormat::Text => match check {
+                Check::Valid(preview) => self.emit(format_args!(
+                    "Row #{row} is valid and would be sent: {preview}"
+                )),
+                Check::Exists(id) => self.emit(format_args!(
+                    "User #{row} from csv already exists with ID {id}; it would be skipped"
+                )),
+                Check::Invalid => Ok(()),
+            },
             OutputFormat::Json => {
                 let (outcome, id, payload) = match check {
                     Check::Valid(preview) => ("valid", None, Some(preview)),
@@ -316,7 +321,7 @@ impl Printer {
 /// What a dry run says of one row.
 #[derive(Debug)]
 pub enum Check<'a> {
-    Valid(&'a Preview),
+    Valid(&'a Preview<'a>),
     Exists(u64),
     Invalid,
 }

@@ -140,9 +140,10 @@ pub async fn dry_run(
     };
     let mut printer = Printer::new(format, false);
     let mut summary = Summary::default();
-    for row in input.open(&mut printer)? {
+    let mut rows = input.open(&mut printer)?;
+    while let Some(row) = rows.next_row() {
         let row = row?;
-        let preview = report_problems(input, &row, &mut printer, &mut summary)?
+        let preview = report_problems(input, row, &mut printer, &mut summary)?
             .map(|agent| Preview::of(agent, &input.template));
         summary.rows += 1;
         let check = match &preview {
@@ -217,19 +218,20 @@ struct Checked {
 fn check_all(input: &Input, printer: &mut Printer) -> anyhow::Result<Checked> {
     let mut checked = Checked::default();
     let mut summary = Summary::default();
-    for row in input.open(printer)? {
+    let mut rows = input.open(printer)?;
+    while let Some(row) = rows.next_row() {
         let row = row?;
-        let built = report_problems(input, &row, printer, &mut summary)?
+        let built = report_problems(input, row, printer, &mut summary)?
             .map(|agent| payload::build(agent, &input.template));
         let payload = match built {
             Some(Ok(payload)) => payload,
             Some(Err(problem)) => {
                 printer.problem(&input.label, &problem)?;
-                checked.invalid.push(invalid(&row, &[problem]));
+                checked.invalid.push(invalid(row, &[problem]));
                 continue;
             }
             None => {
-                checked.invalid.push(invalid(&row, &row.problems));
+                checked.invalid.push(invalid(row, &row.problems));
                 continue;
             }
         };
