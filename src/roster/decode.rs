@@ -15,8 +15,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1251};
-use encoding_rs_io::DecodeReaderBytesBuilder;
+use encoding_rs::{DecoderResult, Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1251};
 
 use super::RosterError;
 
@@ -118,12 +117,124 @@ fn choose(
 
 /// A reader decoding `file` from `encoding`, with the notice saying so.
 fn decoded(file: File, encoding: &'static Encoding, why: &str) -> Input {
-    let reader = DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
-        .build(file);
     Input::Text {
-        reader: Box::new(reader),
+        reader: Box::new(Decoding::new(file, encoding)),
         notice: Some(format!("read as {} ({why})", display_name(encoding))),
+    }
+}
+
+/// Where decoding found bytes that the encoding does not define; travels
+/// inside the `io::Error` that the csv reader passes on.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("line {line} is not valid {encoding} text")]
+pub(super) struct Undecodable {
+    /// The line (from 1) of the decoded text where the bytes are.
+    pub(super) line: u64,
+    pub(super) encoding: String,
+}
+
+/// How many bytes are decoded at a time.
+const DECODE_CHUNK: usize = 32 * 1024;
+
+/// Decodes text into UTF-8 as it is read, refusing what the encoding does
+/// not define rather than replacing it with U+FFFD: a lone UTF-16
+/// surrogate, a character cut off at the end, and the bytes an 8-bit code
+/// page leaves undefined (Windows-1251's 0x98), which encoding_rs maps to
+/// C1 control characters that no spreadsheet text holds.
+struct Decoding<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Box<[u8]>,
+    /// The part of `input` not decoded yet.
+    unread: std::ops::Range<usize>,
+    at_end: bool,
+    output: Box<[u8]>,
+    /// The part of `output` not handed out yet.
+    ready: std::ops::Range<usize>,
+    /// The line of the decoded text that is being read, from 1.
+    line: u64,
+    done: bool,
+    /// Set once bytes the encoding does not define are reached.
+    failed: Option<Undecodable>,
+}
+
+impl<R: Read> Decoding<R> {
+    fn new(inner: R, encoding: &'static Encoding) -> Decoding<R> {
+        Decoding {
+            inner,
+            // The encoding's own byte-order mark is dropped; another one
+            // switches to its encoding, as Excel's readers do.
+            decoder: encoding.new_decoder(),
+            input: vec![0; DECODE_CHUNK].into_boxed_slice(),
+            unread: 0..0,
+            at_end: false,
+            // UTF-8 takes at most three bytes for what UTF-16 or an 8-bit
+            // encoding holds in one or two.
+            output: vec![0; DECODE_CHUNK * 3].into_boxed_slice(),
+            ready: 0..0,
+            line: 1,
+            done: false,
+            failed: None,
+        }
+    }
+
+    /// Decodes the next piece of input into `output`.
+    fn decode_more(&mut self) -> io::Result<()> {
+        if self.unread.is_empty() && !self.at_end {
+            let read = read_some(&mut self.inner, &mut self.input)?;
+            self.unread = 0..read;
+            self.at_end = read == 0;
+        }
+        let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+            &self.input[self.unread.clone()],
+            &mut self.output,
+            self.at_end,
+        );
+        self.unread.start += read;
+        let decoded = &self.output[..written];
+        let c1_control = |pair: &[u8]| pair[0] == 0xC2 && (0x80..=0x9F).contains(&pair[1]);
+        let undefined_byte = match self.decoder.encoding().is_single_byte() {
+            true => decoded.windows(2).position(c1_control),
+            false => None,
+        };
+        let malformed = matches!(result, DecoderResult::Malformed(..)).then_some(written);
+        // The text before the bad bytes is handed out first, so the rows
+        // before them are read; the error comes with the next read.
+        let good = undefined_byte.or(malformed).unwrap_or(written);
+        self.line += count_newlines(&decoded[..good]);
+        self.ready = 0..good;
+        if good < written || malformed.is_some() {
+            self.failed = Some(Undecodable {
+                line: self.line,
+                encoding: display_name(self.decoder.encoding()),
+            });
+        }
+        self.done = self.at_end && result == DecoderResult::InputEmpty;
+        Ok(())
+    }
+}
+
+/// The [`Undecodable`] inside an I/O error, if that is what it is.
+pub(super) fn undecodable(error: &io::Error) -> Option<&Undecodable> {
+    error.get_ref()?.downcast_ref()
+}
+
+impl<R: Read> Read for Decoding<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.ready.is_empty() {
+            if let Some(failed) = &self.failed {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, failed.clone()));
+            }
+            if self.done {
+                return Ok(0);
+            }
+            self.decode_more()?;
+        }
+        let ready = &self.output[self.ready.clone()];
+        let count = ready.len().min(buf.len());
+        buf[..count].copy_from_slice(&ready[..count]);
+        self.ready.start += count;
+        Ok(count)
     }
 }
 

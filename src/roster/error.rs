@@ -52,20 +52,35 @@ pub enum RosterError {
     )]
     NotUtf8 { path: PathBuf, line: u64 },
 
+    /// The text has bytes that its encoding does not define, such as a
+    /// lone UTF-16 surrogate or Windows-1251's byte 0x98.
+    #[error(
+        "{}: line {line} is not valid {encoding} text (it has bytes that the encoding does not define); save the file again from Excel as \"CSV UTF-8\", or name its real encoding with --encoding",
+        path.display()
+    )]
+    Undecodable {
+        path: PathBuf,
+        line: u64,
+        encoding: String,
+    },
+
     /// The `.xlsx` workbook could not be read.
     #[error("failed to read {} as an .xlsx workbook: {reason}; save it again from Excel, or as CSV", path.display())]
     Xlsx { path: PathBuf, reason: String },
 
     /// Required columns are missing from the header.
     #[error(
-        "{}: the header lacks required {}; the first row must name usesSP, name, surname, email, password, role and groupsIn",
+        "{}: the header lacks required {}; the first row must name usesSP, name, surname, email, password, role and groupsIn{}",
         path.display(),
-        missing
+        missing,
+        hint
     )]
     MissingColumns {
         path: PathBuf,
         /// The missing columns, already worded: `column email (did you mean ...)`.
         missing: String,
+        /// More advice when the header gives a reason, with its `; `.
+        hint: &'static str,
     },
 
     /// A column name appears twice in the header.

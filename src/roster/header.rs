@@ -10,7 +10,7 @@ use std::path::Path;
 
 use csv::StringRecord;
 
-use super::{Problem, RosterError, Severity};
+use super::{Problem, RosterError, Severity, rules};
 
 /// A column of the vendor's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,9 +162,18 @@ pub(super) fn parse(
         .filter(|col| col.is_required() && index[*col as usize].is_none())
         .collect();
     if !missing.is_empty() {
+        // One column means the separator was not found: the header has
+        // none of `;`, `,` or tab.
+        let hint = if record.len() == 1 {
+            "; the header is a single column, so if the file separates its values with \
+             another character, name it with --delimiter"
+        } else {
+            ""
+        };
         return Err(RosterError::MissingColumns {
             path: path.to_path_buf(),
             missing: describe_missing(&missing, &unknown),
+            hint,
         });
     }
 
@@ -187,7 +196,7 @@ fn check_duplicates(names: &[String], path: &Path) -> Result<(), RosterError> {
         if let Some(first) = seen.insert(name.as_str(), second) {
             return Err(RosterError::DuplicateColumn {
                 path: path.to_path_buf(),
-                name: name.clone(),
+                name: rules::one_line(name).into_owned(),
                 first: first + 1,
                 second: second + 1,
             });
@@ -260,10 +269,17 @@ fn unknown_message(written: &str, known: &[&str]) -> String {
 /// The candidate within edit distance 2 of `target` (ignoring case), if
 /// any, and never one so short that two edits would make any word fit.
 fn closest<'c>(target: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let target = target.to_lowercase();
-    candidates
+    // Lengths more than two apart can't be two edits apart. Checking that
+    // first also spares the distance to a name of a million characters,
+    // which would take time and memory in proportion.
+    let length = target.chars().count();
+    let mut near = candidates
         .iter()
-        .map(|c| (levenshtein(&target, &c.to_lowercase()), *c))
+        .filter(|c| c.chars().count().abs_diff(length) <= 2)
+        .peekable();
+    near.peek()?;
+    let target = target.to_lowercase();
+    near.map(|c| (levenshtein(&target, &c.to_lowercase()), *c))
         .filter(|(distance, c)| {
             *distance <= 2 && *distance < c.chars().count().min(target.chars().count())
         })

@@ -188,7 +188,8 @@ impl fmt::Display for ProblemLine<'_> {
             (None, None) => {}
         }
         if let Some(column) = &p.column {
-            write!(f, ", column {column}")?;
+            // The name of an unknown column comes from the file.
+            write!(f, ", column {}", rules::one_line(column))?;
         }
         write!(f, ": {}", p.message)
     }

@@ -48,10 +48,14 @@ fn csv_source(
     delimiter: Option<u8>,
     path: &Path,
 ) -> Result<(Source, Option<String>), RosterError> {
-    let prefix = peek_first_line(&mut reader).map_err(|reason| RosterError::Open {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let prefix =
+        peek_first_line(&mut reader).map_err(|reason| match decode::undecodable(&reason) {
+            Some(undecodable) => read_error(path, 0, Failure::Undecodable(undecodable.clone())),
+            None => RosterError::Open {
+                path: path.to_path_buf(),
+                reason,
+            },
+        })?;
     let (delimiter, notice) = match delimiter {
         Some(given) => (given, None),
         None => header::sniff_delimiter(prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&prefix)),
@@ -102,24 +106,38 @@ enum Source {
 impl Source {
     /// Fills `record` with the next record; returns the physical line where
     /// it starts, `None` at the end, or the reading error as text.
-    fn next_record(&mut self, record: &mut StringRecord) -> Result<Option<u64>, String> {
+    fn next_record(&mut self, record: &mut StringRecord) -> Result<Option<u64>, Failure> {
         match self {
             Source::Csv(csv) => match csv.read_record(record) {
                 Ok(true) => Ok(Some(record.position().map_or(0, csv::Position::line))),
                 Ok(false) => Ok(None),
-                Err(error) => Err(csv_error_text(&error)),
+                Err(error) => Err(failure(&error)),
             },
             Source::Sheet(sheet) => Ok(sheet.next_record(record)),
         }
     }
 }
 
-/// The csv error without the position, which the caller words itself.
-fn csv_error_text(error: &csv::Error) -> String {
+/// Why reading stopped part way.
+enum Failure {
+    /// Reading failed; the text says why, without a position.
+    Read(String),
+    /// The text has bytes its encoding does not define.
+    Undecodable(decode::Undecodable),
+}
+
+/// The csv error as a [`Failure`], without the position, which the caller
+/// words itself.
+fn failure(error: &csv::Error) -> Failure {
     match error.kind() {
-        csv::ErrorKind::Io(io) => io.to_string(),
-        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
-        _ => error.to_string(),
+        csv::ErrorKind::Io(io) => match decode::undecodable(io) {
+            Some(undecodable) => Failure::Undecodable(undecodable.clone()),
+            None => Failure::Read(io.to_string()),
+        },
+        csv::ErrorKind::Utf8 { err, .. } => {
+            Failure::Read(format!("invalid UTF-8 in field {}", err.field() + 1))
+        }
+        _ => Failure::Read(error.to_string()),
     }
 }
 
@@ -264,6 +282,18 @@ impl Rows {
         Some(Ok(&self.current.as_ref()?.rows[at]))
     }
 
+    /// Whether the file has any data row, not only a header and blank
+    /// lines (a read error counts as a row: [`Rows::next_row`] yields it).
+    /// Waits for the first rows to be read; call it before reading.
+    pub fn has_rows(&mut self) -> bool {
+        if self.current.is_none() && !self.done {
+            self.next_batch();
+        }
+        self.current
+            .as_ref()
+            .is_some_and(|batch| batch.len > 0 || matches!(batch.end, Some(Err(_))))
+    }
+
     /// Moves to the next row; its index in the current batch.
     fn advance(&mut self) -> Option<Result<usize, RosterError>> {
         while !self.done {
@@ -276,28 +306,35 @@ impl Rows {
                     self.done = true;
                     return end.err().map(Err);
                 }
-                let used = self.current.take().expect("a batch is current");
-                // The reader may have ended already; the batch is not needed.
-                let _ = self.empty.send(used);
             }
-            match self.full.recv() {
-                Ok(mut batch) => {
-                    check_unique(&mut self.emails, &mut batch.rows[..batch.len]);
-                    self.current = Some(batch);
-                    self.next = 0;
-                }
-                Err(_) => {
-                    // WARNING: the reader always sends its last batch with
-                    // `end` set, so a closed channel means it panicked: let
-                    // that panic go on here rather than end the rows early.
-                    self.done = true;
-                    if let Some(Err(panic)) = self.reader.take().map(JoinHandle::join) {
-                        std::panic::resume_unwind(panic);
-                    }
+            self.next_batch();
+        }
+        None
+    }
+
+    /// Gives the current batch back to the reader and takes the next one,
+    /// placing its emails.
+    fn next_batch(&mut self) {
+        if let Some(used) = self.current.take() {
+            // The reader may have ended already; the batch is not needed.
+            let _ = self.empty.send(used);
+        }
+        match self.full.recv() {
+            Ok(mut batch) => {
+                check_unique(&mut self.emails, &mut batch.rows[..batch.len]);
+                self.current = Some(batch);
+                self.next = 0;
+            }
+            Err(_) => {
+                // WARNING: the reader always sends its last batch with `end`
+                // set, so a closed channel means it panicked: let that panic
+                // go on here rather than end the rows early.
+                self.done = true;
+                if let Some(Err(panic)) = self.reader.take().map(JoinHandle::join) {
+                    std::panic::resume_unwind(panic);
                 }
             }
         }
-        None
     }
 }
 
@@ -384,11 +421,18 @@ impl Reader {
     }
 }
 
-fn read_error(path: &Path, line: u64, reason: String) -> RosterError {
-    RosterError::Read {
-        path: path.to_path_buf(),
-        line,
-        reason,
+fn read_error(path: &Path, line: u64, failure: Failure) -> RosterError {
+    match failure {
+        Failure::Read(reason) => RosterError::Read {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        },
+        Failure::Undecodable(undecodable) => RosterError::Undecodable {
+            path: path.to_path_buf(),
+            line: undecodable.line,
+            encoding: undecodable.encoding,
+        },
     }
 }
 

@@ -62,7 +62,7 @@ impl RowChecker {
         } else {
             // The cells can't be trusted to be in their columns, so no other
             // rule is applied: they would only add noise.
-            found.push(Severity::Error, None, field_count(width, record.len()));
+            found.push(Severity::Error, None, field_count(width, record));
             false
         };
         out.email = found
@@ -170,7 +170,7 @@ fn check_cells(cells: &Cells<'_>, found: &mut Found<'_>, agent: &mut Agent) -> b
     );
     let manage = found.take(Col::GroupsMan, manage);
     if let (Some(role), Some(())) = (role, manage) {
-        warn_unused_manage(role, &agent.manage_groups, found);
+        drop_unused_manage(role, &mut agent.manage_groups, found);
     }
     let [
         sip_login,
@@ -282,8 +282,30 @@ impl<'p> Found<'p> {
     }
 }
 
-fn field_count(expected: usize, found: usize) -> String {
-    format!("expected {expected} fields, found {found}")
+/// Says how many fields were found; when a field spans lines in a short
+/// record, a quote was most likely left open and swallowed what followed.
+fn field_count(expected: usize, record: &StringRecord) -> String {
+    let found = record.len();
+    let mut message = format!("expected {expected} fields, found {found}");
+    let spans_lines = record.iter().position(|field| field.contains('\n'));
+    if let Some(at) = spans_lines.filter(|_| found < expected) {
+        message.push_str(&format!(
+            " (field {} runs over several lines: is a quote left open?)",
+            at + 1
+        ));
+    }
+    message
+}
+
+/// A name as written, or quoted with its line breaks and other controls
+/// escaped if it has any, so that a message stays on one line and nothing
+/// in a file can print a line of its own.
+pub(super) fn one_line(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(char::is_control) {
+        format!("{name:?}").into()
+    } else {
+        name.into()
+    }
 }
 
 /// `value` quoted for a message, cut to [`SHOWN_CHARS`] characters with `…`.
@@ -307,8 +329,14 @@ fn length_outside(value: &str, min: usize, max: usize) -> Option<usize> {
     (!(min..=max).contains(&chars)).then_some(chars)
 }
 
-fn too_long(chars: usize) -> String {
-    format!("is {chars} characters long, at most {MAX_CHARS} allowed")
+/// The message for a value over [`MAX_CHARS`]; `value` is `None` for a
+/// secret, which is never shown.
+fn too_long(chars: usize, value: Option<&str>) -> String {
+    let mut message = format!("is {chars} characters long, at most {MAX_CHARS} allowed");
+    if let Some(value) = value {
+        message.push_str(&format!(": {}", shown(value)));
+    }
+    message
 }
 
 /// Excel writes `TRUE`/`FALSE`; any letter case is accepted.
@@ -328,7 +356,7 @@ fn check_name(value: &str) -> Result<&str, String> {
         return Err("must not be empty".to_string());
     }
     match length_outside(value, 1, MAX_CHARS) {
-        Some(chars) => Err(too_long(chars)),
+        Some(chars) => Err(too_long(chars, Some(value))),
         None => Ok(value),
     }
 }
@@ -340,7 +368,7 @@ fn check_email(value: &str) -> Result<&str, String> {
         return Err("must not be empty".to_string());
     }
     if let Some(chars) = length_outside(value, 1, MAX_CHARS) {
-        return Err(too_long(chars));
+        return Err(too_long(chars, Some(value)));
     }
     if !is_email(value) {
         return Err(format!("is not a valid email address: {}", shown(value)));
@@ -419,11 +447,17 @@ fn parse_id(text: &str) -> Option<u64> {
     text.parse().ok().filter(|&id| id > 0)
 }
 
-fn warn_unused_manage(role: Role, manage: &[u64], found: &mut Found<'_>) {
+/// Teams to supervise mean nothing for a role that supervises none: they
+/// are not sent, and a warning says so.
+fn drop_unused_manage(role: Role, manage: &mut Vec<u64>, found: &mut Found<'_>) {
     if !manage.is_empty() && !role.can_supervise() {
+        manage.clear();
         found.warning(
             Col::GroupsMan,
-            format!("is ignored for role {role}: only MANAGER and RESTRICTED_ADMIN manage teams"),
+            format!(
+                "is ignored and not sent for role {role}: only MANAGER and RESTRICTED_ADMIN \
+                 supervise teams"
+            ),
         );
     }
 }
@@ -435,7 +469,7 @@ fn check_one_line<'v>(col: Col, value: &'v str, found: &mut Found<'_>) -> &'v st
     let secret = col == Col::SipPassword;
     let mut ok = true;
     if let Some(chars) = length_outside(value, 0, MAX_CHARS) {
-        found.error(col, too_long(chars));
+        found.error(col, too_long(chars, (!secret).then_some(value)));
         ok = false;
     }
     if value.bytes().any(|b| b == b'\r' || b == b'\n') {
