@@ -91,15 +91,15 @@ impl Summary {
     /// The closing line of a provisioning run.
     pub fn run_text(&self) -> String {
         format!(
-            "Summary: {} rows: {} created, {} already there, {} failed, {} invalid, \
-             {} not sent; {} requests in {:.1} s ({:.1} requests/s)",
-            self.rows,
+            "Summary: {}: {} created, {} already there, {} failed, {} invalid, \
+             {} not sent; {} in {:.1} s ({:.1} requests/s)",
+            counted(self.rows, "row"),
             self.created,
             self.exists,
             self.failed,
             self.invalid,
             self.not_sent,
-            self.requests,
+            counted(self.requests as usize, "request"),
             self.elapsed.as_secs_f64(),
             self.requests_per_second()
         )
@@ -108,8 +108,11 @@ impl Summary {
     /// The closing line of a dry run.
     pub fn check_text(&self) -> String {
         let mut text = format!(
-            "Summary: {} rows: {} valid, {} invalid, {} warnings",
-            self.rows, self.valid, self.invalid, self.warnings
+            "Summary: {}: {} valid, {} invalid, {}",
+            counted(self.rows, "row"),
+            self.valid,
+            self.invalid,
+            counted(self.warnings, "warning")
         );
         if self.exists > 0 {
             text.push_str(&format!("; {} already on the dashboard", self.exists));
@@ -117,6 +120,12 @@ impl Summary {
         text.push_str("; nothing was sent");
         text
     }
+}
+
+/// `1 row`, `2 rows`.
+fn counted(count: usize, noun: &str) -> String {
+    let s = if count == 1 { "" } else { "s" };
+    format!("{count} {noun}{s}")
 }
 
 #[derive(Serialize)]

@@ -15,7 +15,7 @@ async fn example_file_is_valid_and_previewed() {
     assert!(run.stdout.contains("Row #2 is valid and would be sent: Иван Петров <ivan.petrov@example.com>, EMPLOYEE, teams 1,2"));
     assert!(
         run.stdout
-            .ends_with("Summary: 4 rows: 4 valid, 0 invalid, 0 warnings; nothing was sent\n")
+            .ends_with("Summary: 4 rows: 4 valid, 0 invalid, 1 warning; nothing was sent\n")
     );
     for secret in ["Welcome-2024", "Privet-2024", "SipPass-101", "Supervisor-1"] {
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));

@@ -280,14 +280,18 @@ async fn json_output_is_one_object_per_row() {
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(objects.len(), 4);
+    assert_eq!(objects.len(), 5);
+    // The file has an `ext` column, which the default config leaves out.
+    assert_eq!(objects[0]["type"], "problem");
+    assert_eq!(objects[0]["severity"], "warning");
+    assert_eq!(objects[0]["column"], "ext");
     assert!(
-        objects[..3]
+        objects[1..4]
             .iter()
             .all(|o| o["type"] == "row" && o["outcome"] == "created" && o["id"].is_u64())
     );
-    assert_eq!(objects[3]["type"], "summary");
-    assert_eq!(objects[3]["created"], 3);
+    assert_eq!(objects[4]["type"], "summary");
+    assert_eq!(objects[4]["created"], 3);
 }
 
 /// The demo provisions the example file into its own sandbox.

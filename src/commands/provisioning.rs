@@ -54,26 +54,43 @@ impl Input {
         })
     }
 
-    /// Opens the file and checks the template against its header.
-    fn open(&self, printer: &mut Printer) -> anyhow::Result<Rows> {
-        let rows = roster::open(&self.path, &self.options)?;
+    /// Opens the file, checks the template against its header, and prints
+    /// (and counts) the header's warnings. A file with no rows is an error.
+    fn open(&self, printer: &mut Printer, summary: &mut Summary) -> anyhow::Result<Rows> {
+        let mut rows = roster::open(&self.path, &self.options)?;
         for notice in rows.notices() {
             tracing::info!("{}: {notice}", self.label);
         }
         self.template
             .check_columns(rows.columns())
             .with_context(|| format!("the config template does not fit {}", self.label))?;
-        if rows.columns().iter().any(|c| c == "ext") && !self.template.uses("ext") {
-            tracing::warn!(
-                "{}: the ext column is not sent: the API has no field for it and the config \
-                 template does not use ${{ext}} (see --config-template)",
+        if !rows.has_rows() {
+            bail!(
+                "{} has a header but no rows, so there is nothing to do; add one row per agent \
+                 below the header",
                 self.label
             );
         }
-        for problem in rows.header_problems() {
+        let unsent_ext = (rows.columns().iter().any(|c| c == "ext") && !self.template.uses("ext"))
+            .then(unsent_ext);
+        for problem in rows.header_problems().iter().chain(&unsent_ext) {
             printer.problem(&self.label, problem)?;
+            summary.warnings += 1;
         }
         Ok(rows)
+    }
+}
+
+/// The warning for an `ext` column that goes nowhere.
+fn unsent_ext() -> roster::Problem {
+    roster::Problem {
+        severity: roster::Severity::Warning,
+        row: None,
+        line: None,
+        column: Some("ext".to_string()),
+        message: "is not sent: the API has no field for it and the config template does not \
+                  use ${ext} (see --config-template)"
+            .to_string(),
     }
 }
 
@@ -140,7 +157,7 @@ pub async fn dry_run(
     };
     let mut printer = Printer::new(format, false);
     let mut summary = Summary::default();
-    let mut rows = input.open(&mut printer)?;
+    let mut rows = input.open(&mut printer, &mut summary)?;
     while let Some(row) = rows.next_row() {
         let row = row?;
         let preview = report_problems(input, row, &mut printer, &mut summary)?
@@ -173,17 +190,11 @@ pub async fn dry_run(
         printer.checked(row.row, row.line, &row.summary, check)?;
     }
     summary.elapsed = started.elapsed();
-    finish_check(input, &mut printer, &summary)
+    finish_check(&mut printer, &summary)
 }
 
-fn finish_check(input: &Input, printer: &mut Printer, summary: &Summary) -> anyhow::Result<Exit> {
+fn finish_check(printer: &mut Printer, summary: &Summary) -> anyhow::Result<Exit> {
     printer.summary(summary, &summary.check_text())?;
-    if summary.rows == 0 {
-        bail!(
-            "{} has a header but no rows: there is nothing to do",
-            input.label
-        );
-    }
     Ok(if summary.invalid > 0 {
         Exit::Invalid
     } else {
@@ -218,7 +229,7 @@ struct Checked {
 fn check_all(input: &Input, printer: &mut Printer) -> anyhow::Result<Checked> {
     let mut checked = Checked::default();
     let mut summary = Summary::default();
-    let mut rows = input.open(printer)?;
+    let mut rows = input.open(printer, &mut summary)?;
     while let Some(row) = rows.next_row() {
         let row = row?;
         let built = report_problems(input, row, printer, &mut summary)?
@@ -276,12 +287,6 @@ pub async fn send(
     // Phase 1: the whole file is checked before anything is sent.
     let checked = check_all(input, &mut printer)?;
     let total = checked.jobs.len() + checked.invalid.len();
-    if total == 0 {
-        bail!(
-            "{} has a header but no rows: there is nothing to do",
-            input.label
-        );
-    }
     if !checked.invalid.is_empty() && !args.skip_invalid {
         let mut summary = Summary {
             rows: total,
