@@ -144,7 +144,7 @@ Examples:
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub site: SiteArgs,
 
     /// Read the password from the first line of stdin instead of asking
     /// for it (or taking SOFTPHONE_PASSWORD).
@@ -401,13 +401,12 @@ pub struct InputArgs {
     pub config_template: Option<PathBuf>,
 }
 
-/// Where the dashboard is and how we prove who we are.
+/// Where the dashboard is and how we prove who we are: what every command
+/// that talks to a dashboard takes, except `login`.
 #[derive(Clone, Debug, Default, Args)]
 pub struct ConnectionArgs {
-    /// The dashboard: a tenant name (`company` means
-    /// https://company.softphone.pro) or a full address.
-    #[arg(long, env = "SOFTPHONE_DASHBOARD", value_name = "URL|TENANT")]
-    pub dashboard: Option<String>,
+    #[command(flatten)]
+    pub site: SiteArgs,
 
     /// The token on the command line. Other local users can see command
     /// lines: prefer SOFTPHONE_TOKEN or --token-file.
@@ -419,6 +418,16 @@ pub struct ConnectionArgs {
     /// from SOFTPHONE_TOKEN.
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
+}
+
+/// Where the dashboard is, how to reach it, and who logs in: what `login`
+/// takes, which gets a token and so takes none.
+#[derive(Clone, Debug, Default, Args)]
+pub struct SiteArgs {
+    /// The dashboard: a tenant name (`company` means
+    /// https://company.softphone.pro) or a full address.
+    #[arg(long, env = "SOFTPHONE_DASHBOARD", value_name = "URL|TENANT")]
+    pub dashboard: Option<String>,
 
     /// Log in as this administrator instead of giving a token; the
     /// password is asked for, or read from SOFTPHONE_PASSWORD.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::cli::ConnectionArgs;
+use crate::cli::{ConnectionArgs, SiteArgs};
 use crate::dashboard::{ApiError, ClientOptions, Dashboard, resolve_address};
 use crate::provision::Credentials;
 use crate::secret::Secret;
@@ -29,7 +29,7 @@ pub struct Connected {
 }
 
 /// The client options the flags ask for.
-pub fn client_options(args: &ConnectionArgs) -> ClientOptions {
+pub fn client_options(args: &SiteArgs) -> ClientOptions {
     ClientOptions {
         timeout: Duration::from_secs(args.timeout.max(1)),
         insecure: args.insecure,
@@ -39,13 +39,14 @@ pub fn client_options(args: &ConnectionArgs) -> ClientOptions {
 
 /// Whether the flags name a dashboard at all.
 pub fn has_dashboard(args: &ConnectionArgs) -> bool {
-    args.dashboard
+    args.site
+        .dashboard
         .as_deref()
         .is_some_and(|d| !d.trim().is_empty())
 }
 
 /// A client without a token yet, for `login`.
-pub fn dashboard_without_token(args: &ConnectionArgs) -> anyhow::Result<Dashboard> {
+pub fn dashboard_without_token(args: &SiteArgs) -> anyhow::Result<Dashboard> {
     let Some(address) = args.dashboard.as_deref() else {
         bail!(
             "no dashboard given: pass --dashboard TENANT (or a full address), or set SOFTPHONE_DASHBOARD"
@@ -62,7 +63,7 @@ pub fn dashboard_without_token(args: &ConnectionArgs) -> anyhow::Result<Dashboar
 /// Resolves the dashboard and a token, logging in if that is how the
 /// token is to be had.
 pub async fn connect(args: &ConnectionArgs) -> anyhow::Result<Connected> {
-    let dashboard = dashboard_without_token(args)?;
+    let dashboard = dashboard_without_token(&args.site)?;
     if let Some(token) = given_token(args)? {
         dashboard.set_token(token);
         return Ok(Connected {
@@ -70,7 +71,7 @@ pub async fn connect(args: &ConnectionArgs) -> anyhow::Result<Connected> {
             credentials: None,
         });
     }
-    let Some(email) = args.email.clone() else {
+    let Some(email) = args.site.email.clone() else {
         bail!(
             "no token given: set {TOKEN_ENV}, pass --token-file PATH, or pass --email to log in \
              (get a token with `provision login`)"

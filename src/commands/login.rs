@@ -17,19 +17,13 @@ use crate::secret::Secret;
 
 /// Logs in; prints the token, or saves it and says where.
 pub async fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
-    if args.connection.token.is_some() || args.connection.token_file.is_some() {
-        bail!(
-            "--token and --token-file do not apply to `provision login`, which gets a new \
-             token: pass --email ADMIN_EMAIL instead"
-        );
-    }
-    let Some(email) = args.connection.email.as_deref() else {
+    let Some(email) = args.site.email.as_deref() else {
         bail!("no email given: pass --email ADMIN_EMAIL (or set SOFTPHONE_EMAIL)");
     };
     if let Some(path) = &args.save_token {
         check_folder(path)?;
     }
-    let dashboard = connect::dashboard_without_token(&args.connection)?;
+    let dashboard = connect::dashboard_without_token(&args.site)?;
     let password = if args.password_stdin {
         password_from_stdin()?
     } else {
