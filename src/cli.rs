@@ -1,10 +1,15 @@
 //! The command line, as clap types. These hold only what the user typed;
 //! the commands turn them into real objects (a client, a template, paths).
 
+use std::ffi::OsString;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{
+    ArgGroup, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+};
 
 use crate::dashboard::{CallLogFormat, Lang, SortColumn, StatusLogFormat};
 use crate::provision::{DEFAULT_CONCURRENCY, DEFAULT_RETRIES};
@@ -40,6 +45,184 @@ pub struct Cli {
 
     #[command(flatten)]
     pub verbosity: Verbosity,
+}
+
+impl Cli {
+    /// Parses this process's command line; on a usage error, prints it and
+    /// exits 2, as clap does.
+    pub fn from_command_line() -> Cli {
+        Cli::try_from_words(std::env::args_os()).unwrap_or_else(|error| error.exit())
+    }
+
+    /// Parses `words`, the program's name first.
+    ///
+    /// The connection options (`--dashboard`, `--token`, `--token-file`,
+    /// `--email`, `--timeout`, `--insecure`, `--allow-http`) mean the same
+    /// before a subcommand's name as after it. Any other option typed
+    /// before a subcommand's name is refused, since only a provisioning run
+    /// reads it there.
+    pub fn try_from_words<I, T>(words: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        // NOTE: clap's `global = true` would do the moving, but it would
+        // also hand every connection option to `demo` and `sandbox`, and the
+        // token options to `login`, which would list them in `--help` and
+        // ignore them: the silent drop this is here to prevent.
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(words)?;
+        let mut cli =
+            Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut command))?;
+        cli.take_options_typed_before_the_subcommand(&matches, &mut command)?;
+        Ok(cli)
+    }
+
+    /// Moves the connection options typed before the subcommand's name
+    /// into the subcommand; refuses any other option typed there, and an
+    /// option typed both before and after.
+    fn take_options_typed_before_the_subcommand(
+        &mut self,
+        matches: &ArgMatches,
+        command: &mut clap::Command,
+    ) -> Result<(), clap::Error> {
+        if matches.subcommand().is_none() {
+            return Ok(());
+        }
+        // -v and -q are global: clap already hands them down.
+        let typed_before: Vec<(String, String)> = command
+            .get_arguments()
+            .filter(|arg| !arg.is_global_set())
+            .filter(|arg| {
+                matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+            })
+            .map(|arg| (arg.get_id().to_string(), shown(arg, matches)))
+            .collect();
+        if typed_before.is_empty() {
+            return Ok(());
+        }
+        let (leaf, leaf_matches) = chosen_subcommand(command, matches);
+        let leaf_name = leaf.get_bin_name().unwrap_or_default().to_string();
+        let word = leaf_name
+            .strip_prefix("provision ")
+            .unwrap_or(&leaf_name)
+            .to_string();
+
+        for (id, shown) in typed_before {
+            // Asking the matches about an argument their command lacks
+            // panics, so the command is asked first.
+            if !leaf.get_arguments().any(|arg| arg.get_id() == id.as_str()) {
+                let message = format!(
+                    "{shown} (typed before '{word}'): '{leaf_name}' does not take it; leave it \
+                     out, or see '{leaf_name} --help'"
+                );
+                return Err(leaf.error(ErrorKind::UnknownArgument, message));
+            }
+            if leaf_matches.value_source(&id) == Some(ValueSource::CommandLine) {
+                let message =
+                    format!("{shown} is typed both before and after '{word}'; give it once");
+                return Err(leaf.error(ErrorKind::ArgumentConflict, message));
+            }
+            let moved = self
+                .command
+                .as_mut()
+                .and_then(Command::connection_mut)
+                .is_some_and(|into| copy_option(&id, &self.run.connection, into));
+            if !moved {
+                let message = format!(
+                    "{shown} (typed before '{word}'): only connection options count before a \
+                     subcommand's name; give the options of '{leaf_name}' after it (see \
+                     '{leaf_name} --help')"
+                );
+                return Err(leaf.error(ErrorKind::ArgumentConflict, message));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The innermost subcommand chosen (`list` of `users list`), and its
+/// matches.
+fn chosen_subcommand<'c, 'm>(
+    mut command: &'c mut clap::Command,
+    mut matches: &'m ArgMatches,
+) -> (&'c mut clap::Command, &'m ArgMatches) {
+    while let Some((name, sub_matches)) = matches.subcommand() {
+        command = command
+            .find_subcommand_mut(name)
+            .expect("clap matched this subcommand");
+        matches = sub_matches;
+    }
+    (command, matches)
+}
+
+/// An argument as the user typed it: `'--dry-run'`, or a file name.
+fn shown(arg: &clap::Arg, matches: &ArgMatches) -> String {
+    match arg.get_long() {
+        Some(long) => format!("'--{long}'"),
+        None => matches
+            .get_raw(arg.get_id().as_str())
+            .and_then(|mut values| values.next())
+            .map_or_else(
+                || format!("'{}'", arg.get_id()),
+                |value| format!("'{}'", value.to_string_lossy()),
+            ),
+    }
+}
+
+/// Where a subcommand keeps its connection options.
+#[derive(Debug)]
+enum ConnectionMut<'a> {
+    /// The dashboard and a token.
+    Full(&'a mut ConnectionArgs),
+    /// The dashboard only (`login`, which gets a token).
+    Site(&'a mut SiteArgs),
+}
+
+/// Copies the option with clap id `id` from a provisioning run's options
+/// into a subcommand's; false when `into` has no such option.
+fn copy_option(id: &str, from: &ConnectionArgs, into: ConnectionMut<'_>) -> bool {
+    let site = match into {
+        ConnectionMut::Full(into) => match id {
+            "token" => {
+                into.token.clone_from(&from.token);
+                return true;
+            }
+            "token_file" => {
+                into.token_file.clone_from(&from.token_file);
+                return true;
+            }
+            _ => &mut into.site,
+        },
+        ConnectionMut::Site(site) => site,
+    };
+    let from = &from.site;
+    match id {
+        "dashboard" => site.dashboard.clone_from(&from.dashboard),
+        "email" => site.email.clone_from(&from.email),
+        "timeout" => site.timeout = from.timeout,
+        "insecure" => site.insecure = from.insecure,
+        "allow_http" => site.allow_http = from.allow_http,
+        _ => return false,
+    }
+    true
+}
+
+impl Command {
+    /// The connection options of this subcommand, if it takes any.
+    fn connection_mut(&mut self) -> Option<ConnectionMut<'_>> {
+        let full = match self {
+            Command::Sandbox(_) | Command::Demo(_) => return None,
+            Command::Login(args) => return Some(ConnectionMut::Site(&mut args.site)),
+            Command::Users(UsersCommand::List(args)) => &mut args.connection,
+            Command::Users(UsersCommand::Delete(args)) => &mut args.connection,
+            Command::Reports(ReportsCommand::StatusLog(args)) => &mut args.connection,
+            Command::Reports(ReportsCommand::CallLog(args)) => &mut args.connection,
+            Command::Asterisk(AsteriskCommand::Upload(args)) => &mut args.connection,
+            Command::Asterisk(AsteriskCommand::Clear(args)) => &mut args.connection,
+        };
+        Some(ConnectionMut::Full(full))
+    }
 }
 
 /// The other jobs besides provisioning a file.
@@ -512,6 +695,118 @@ mod tests {
         let cli = Cli::try_parse_from(["provision", "-q", "sandbox", "--port", "0"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Sandbox(_))));
         assert_eq!(cli.verbosity.quiet, 1);
+    }
+
+    /// The subcommands that talk to a dashboard, with what each requires.
+    const TALKERS: [&[&str]; 7] = [
+        &["login"],
+        &["users", "list"],
+        &["users", "delete", "7"],
+        &[
+            "reports",
+            "status-log",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-02",
+        ],
+        &[
+            "reports",
+            "call-log",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-02",
+        ],
+        &["asterisk", "upload"],
+        &["asterisk", "clear"],
+    ];
+
+    const CONNECTION_OPTIONS: [&[&str]; 7] = [
+        &["--dashboard", "http://127.0.0.1:9"],
+        &["--token", "t"],
+        &["--token-file", "token.txt"],
+        &["--email", "admin@example.com"],
+        &["--timeout", "7"],
+        &["--insecure"],
+        &["--allow-http"],
+    ];
+
+    fn parse(words: &[&[&str]]) -> Result<Cli, clap::Error> {
+        Cli::try_from_words(["provision"].iter().chain(words.iter().copied().flatten()))
+    }
+
+    /// The subcommand's connection options, as text to compare.
+    fn connection_of(mut cli: Cli) -> String {
+        let connection = cli.command.as_mut().and_then(Command::connection_mut);
+        format!("{connection:?}")
+    }
+
+    #[test]
+    fn connection_options_mean_the_same_before_and_after_the_subcommand() {
+        for talker in TALKERS {
+            let plain = connection_of(parse(&[talker]).unwrap());
+            for option in CONNECTION_OPTIONS {
+                let is_token = option[0].starts_with("--token");
+                let after = parse(&[talker, option]);
+                let before = parse(&[option, talker]);
+                if is_token && talker == ["login"] {
+                    assert!(after.is_err(), "{option:?} after {talker:?}");
+                    let error = before.expect_err("login takes no token");
+                    assert_eq!(error.kind(), ErrorKind::UnknownArgument);
+                    continue;
+                }
+                let after = connection_of(after.unwrap());
+                let before = connection_of(before.unwrap());
+                assert_eq!(before, after, "{option:?} and {talker:?}");
+                assert_ne!(before, plain, "{option:?} had no effect on {talker:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_options_before_a_subcommand_are_refused() {
+        let list: &[&str] = &["users", "list"];
+        let cases: [(&[&[&str]], ErrorKind); 6] = [
+            (&[&["--dry-run"], list], ErrorKind::UnknownArgument),
+            (&[&["agents.csv"], list], ErrorKind::UnknownArgument),
+            (&[&["--output", "json"], list], ErrorKind::ArgumentConflict),
+            (
+                &[&["--concurrency", "2", "demo"]],
+                ErrorKind::ArgumentConflict,
+            ),
+            (
+                &[&["--dashboard", "x", "sandbox"]],
+                ErrorKind::UnknownArgument,
+            ),
+            (
+                &[&["--dashboard", "a"], list, &["--dashboard", "b"]],
+                ErrorKind::ArgumentConflict,
+            ),
+        ];
+        for (words, kind) in cases {
+            let error = parse(words).expect_err("refused");
+            assert_eq!(error.kind(), kind, "{words:?}: {error}");
+        }
+        let error = parse(&[&["--dry-run"], list]).unwrap_err().to_string();
+        assert!(
+            error.starts_with(
+                "error: '--dry-run' (typed before 'users list'): 'provision users list' does \
+                 not take it; leave it out, or see 'provision users list --help'"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_provisioning_run_keeps_its_options() {
+        let cli = parse(&[&["--dashboard", "company", "--token", "t", "a.csv"]]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.run.connection.site.dashboard.as_deref(),
+            Some("company")
+        );
+        assert_eq!(cli.run.connection.token.as_deref(), Some("t"));
     }
 
     #[test]

@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use provision::cli::Cli;
 use provision::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_command_line();
     provision::logging::init(cli.verbosity);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

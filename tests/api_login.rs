@@ -126,7 +126,8 @@ async fn empty_password_stdin_exits_2() {
 
 /// `--save-token` into a folder that does not exist, or onto a folder, is
 /// refused before logging in (nothing sent, no token issued for nothing);
-/// `--token` and `--token-file`, which login would ignore, are refused too.
+/// `--token` and `--token-file`, which login would ignore, are refused too,
+/// after `login` or before it.
 #[tokio::test(flavor = "multi_thread")]
 async fn login_refuses_what_it_cannot_do_before_sending() {
     let sandbox = sandbox_with(Faults::default()).await;
@@ -142,10 +143,20 @@ async fn login_refuses_what_it_cannot_do_before_sending() {
         (&["--token", "t"], "unexpected argument '--token'"),
         (&["--token-file", "t"], "unexpected argument '--token-file'"),
     ];
-    let commands: Vec<(std::process::Command, String)> = cases
+    let mut commands: Vec<(std::process::Command, String)> = cases
         .iter()
         .map(|(extra, message)| (login(&sandbox, extra), message.to_string()))
         .collect();
+    let url = sandbox.url().to_string();
+    for option in ["--token", "--token-file"] {
+        let args = [option, "t", "login", "--dashboard", &url];
+        let message =
+            format!("'{option}' (typed before 'login'): 'provision login' does not take it");
+        commands.push((
+            command(&[&args[..], &["--email", DEFAULT_ADMIN_EMAIL]].concat()),
+            message,
+        ));
+    }
     for (mut command, message) in commands {
         command.env("SOFTPHONE_PASSWORD", DEFAULT_ADMIN_PASSWORD);
         let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();

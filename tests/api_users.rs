@@ -163,6 +163,75 @@ async fn wrong_token_exits_3() {
     assert!(run.stderr.contains("provision login"), "{}", run.stderr);
 }
 
+/// Connection options typed before `users` count as after it: with one
+/// dashboard in the environment, `--dashboard OTHER --token T users ...`
+/// lists and deletes on the other one, and a wrong `--token` there is
+/// refused (exit 3) rather than swapped for the environment's good one.
+/// Any other option typed there is refused (exit 2) before anything is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_options_before_the_subcommand_are_used() {
+    let from_env = sandbox_with(Faults::default()).await;
+    let named = sandbox_with(Faults::default()).await;
+    three_users(&from_env).await;
+    let ids = seed_users(&named, &[("Only", "Here", "only@example.com")]).await;
+    let before = from_env.users();
+    let dir = tempfile::tempdir().unwrap();
+    let (url, token) = (named.url().to_string(), named.admin_token());
+    let id = ids[0].to_string();
+    let url = url.as_str();
+
+    let wrong = typed_before(&from_env, dir.path(), [url, "wrong"], &["users", "list"]).await;
+    let list = typed_before(
+        &from_env,
+        dir.path(),
+        [url, token.expose()],
+        &["users", "list"],
+    )
+    .await;
+    let dry_run = ["--dry-run", "users", "delete", &id, "--yes"];
+    let dry = typed_before(&from_env, dir.path(), [url, token.expose()], &dry_run).await;
+    let delete = ["users", "delete", &id, "--yes"];
+    let delete = typed_before(&from_env, dir.path(), [url, token.expose()], &delete).await;
+
+    assert_eq!(wrong.code, 3, "{wrong:?}");
+    assert_eq!(list.code, 0, "{list:?}");
+    assert!(
+        list.stdout.contains(";only@example.com;"),
+        "{}",
+        list.stdout
+    );
+    assert!(!list.stdout.contains("ivan@example.com"), "{}", list.stdout);
+    assert_eq!(dry.code, 2, "{dry:?}");
+    assert!(
+        dry.stderr
+            .contains("'--dry-run' (typed before 'users delete')"),
+        "{}",
+        dry.stderr
+    );
+    assert_eq!(delete.code, 0, "{delete:?}");
+    assert!(!named.users().iter().any(|u| u.id == ids[0]));
+    assert_eq!(
+        requests_to(&named, DELETE).len(),
+        1,
+        "the dry run sent nothing"
+    );
+    assert_eq!(from_env.users(), before);
+    assert!(requests_to(&from_env, LIST).is_empty(), "never asked");
+}
+
+/// `provision --dashboard URL --token TOKEN ARGS` in `dir`, with `env`'s
+/// address and token in the environment.
+async fn typed_before(
+    env: &Sandbox,
+    dir: &std::path::Path,
+    [url, token]: [&str; 2],
+    args: &[&str],
+) -> Run {
+    let mut all = vec!["--dashboard", url, "--token", token];
+    all.extend_from_slice(args);
+    provision_in(env, dir, env.admin_token().expose(), &all).await
+}
+
 /// IDs as words or with commas; one delete request each, with every ID;
 /// the users are gone and the others stay.
 #[tokio::test(flavor = "multi_thread")]
