@@ -1,5 +1,7 @@
 //! Exit codes, and which one an error means.
 
+use reqwest::StatusCode;
+
 use crate::connect::LoginRejected;
 use crate::dashboard::ApiError;
 
@@ -38,7 +40,9 @@ impl Exit {
         }
     }
 
-    /// What the user can do about an error, if we know.
+    /// What the user can do about an error, if we know. An answer the
+    /// dashboard gave for a reason of its own (a 400 with its message)
+    /// gets none: the message says it, and the network is not to blame.
     pub fn hint(error: &anyhow::Error) -> Option<&'static str> {
         if error.chain().any(|cause| cause.is::<LoginRejected>()) {
             return Some(
@@ -46,17 +50,28 @@ impl Exit {
                  in that order: an old SOFTPHONE_PASSWORD wins over the prompt",
             );
         }
-        match Exit::for_error(error) {
-            Exit::Auth => Some(
+        let api = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<ApiError>())?;
+        match api {
+            _ if api.is_auth() => Some(
                 "the token may have expired or been revoked: get a new one with \
                  `provision login --dashboard D --email E --save-token FILE`, or pass \
                  --email to log in for this run",
             ),
-            Exit::RowsFailed => Some(
+            ApiError::Connect(_) | ApiError::Timeout(_) | ApiError::Lost(_) => Some(
                 "check the --dashboard address and your network, then try again; a \
                  provisioning rerun skips users that already exist",
             ),
-            _ => None,
+            ApiError::Status { status, .. } if *status == StatusCode::NOT_FOUND => Some(
+                "check the --dashboard address: a tenant name such as `company`, or the \
+                 Team Dashboard's own address",
+            ),
+            ApiError::Status { status, .. } if status.is_server_error() => Some(
+                "the dashboard failed on its side; try again later, and ask its \
+                 administrator if it keeps failing",
+            ),
+            ApiError::Status { .. } | ApiError::Unexpected(_) => None,
         }
     }
 }
@@ -65,7 +80,7 @@ impl Exit {
 mod tests {
     use super::*;
     use anyhow::Context;
-    use reqwest::StatusCode;
+    use std::time::Duration;
 
     fn status(code: u16) -> ApiError {
         ApiError::Status {
@@ -84,5 +99,37 @@ mod tests {
         let down = anyhow::Error::new(ApiError::Connect("refused".into()));
         assert_eq!(Exit::for_error(&down), Exit::RowsFailed);
         assert_eq!(Exit::for_error(&anyhow::anyhow!("bad file")), Exit::Invalid);
+    }
+
+    #[test]
+    fn only_network_failures_get_the_network_hint() {
+        let hint = |api: ApiError| Exit::hint(&anyhow::Error::new(api).context("deleting"));
+        let network = hint(ApiError::Connect("refused".into())).unwrap();
+        assert!(network.starts_with("check the --dashboard address and your network"));
+        assert_eq!(
+            hint(ApiError::Timeout(Duration::from_secs(1))),
+            Some(network)
+        );
+        assert_eq!(hint(ApiError::Lost("reset".into())), Some(network));
+
+        let refused = ApiError::Status {
+            status: StatusCode::BAD_REQUEST,
+            message: "administrator cannot be deleted".into(),
+            retry_after: None,
+        };
+        assert_eq!(hint(refused), None);
+        assert_eq!(hint(ApiError::Unexpected("a web page".into())), None);
+        assert!(
+            hint(status(404))
+                .unwrap()
+                .contains("--dashboard address: a tenant")
+        );
+        assert!(
+            hint(status(503))
+                .unwrap()
+                .starts_with("the dashboard failed on its side")
+        );
+        assert!(hint(status(401)).unwrap().contains("provision login"));
+        assert_eq!(Exit::hint(&anyhow::anyhow!("bad file")), None);
     }
 }

@@ -323,6 +323,36 @@ async fn delete_reports_unknown_ids_and_deletes_the_rest() {
     assert!(sandbox.ignored_deletes().is_empty(), "999 was never sent");
 }
 
+/// A delete the dashboard refuses for a reason of its own (400: the
+/// administrator cannot be deleted) exits 1 with that reason, and without
+/// the advice to check the network, which is not to blame.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_delete_gets_no_network_hint() {
+    let sandbox = sandbox_with(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = sandbox.admin_token();
+
+    let run = provision_in(
+        &sandbox,
+        dir.path(),
+        token.expose(),
+        &["users", "delete", "1", "--yes"],
+    )
+    .await;
+
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("400 Bad Request: the administrator cannot be deleted"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("your network"), "{}", run.stderr);
+    let deletes = requests_to(&sandbox, DELETE);
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].status, Some(400));
+}
+
 /// Without a terminal to ask on and without --yes: exit 2, nothing sent.
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_without_yes_or_terminal_refuses() {
