@@ -53,7 +53,7 @@ pub enum SetupError {
          network could read it; use https, or pass --allow-http if you really mean it"
     )]
     PlainHttp(String),
-    #[error("could not set up the HTTP client: {0}")]
+    #[error("could not set up the HTTP client")]
     Client(#[source] reqwest::Error),
 }
 
@@ -810,6 +810,20 @@ fn jwt_cookie(headers: &HeaderMap) -> Option<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_setup_error_shows_its_cause_once() {
+        let cause = reqwest::Client::new()
+            .get("no-scheme")
+            .build()
+            .expect_err("a relative URL is refused");
+        let shown = format!("{:#}", anyhow::Error::new(SetupError::Client(cause)));
+        assert!(
+            shown.starts_with("could not set up the HTTP client: "),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("builder error").count(), 1, "{shown}");
+    }
 
     #[test]
     fn tenant_names_become_hosted_addresses() {

@@ -461,14 +461,17 @@ impl ResultsFile {
 }
 
 /// A results file that cannot be read back.
+///
+/// The messages include their cause, so no variant marks it `#[source]`:
+/// printing the chain would show it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsFileError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: csv::Error,
-    },
+    #[error(
+        "{}: cannot read the results file: {reason}; name the one a provisioning run wrote \
+         (<agents>.results.csv beside the agents file, or its --report path)",
+        path.display()
+    )]
+    Read { path: PathBuf, reason: csv::Error },
     #[error(
         "{} is not the results file of a provisioning run: it has no `{column}` column",
         path.display()
@@ -486,9 +489,9 @@ pub enum ResultsFileError {
 /// `created`), read back from its results file, in file order. Rows with
 /// other outcomes are skipped: `exists` users were there before the run.
 pub fn created_ids(path: &Path) -> Result<Vec<u64>, ResultsFileError> {
-    let read_error = |source: csv::Error| ResultsFileError::Read {
+    let read_error = |reason: csv::Error| ResultsFileError::Read {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let file = File::open(path).map_err(|e| read_error(e.into()))?;
     let mut input = BufReader::new(file);
@@ -628,6 +631,19 @@ mod tests {
         std::fs::write(&path, "usesSP;name;email\n").unwrap();
         let error = created_ids(&path).unwrap_err().to_string();
         assert!(error.ends_with("has no `outcome` column"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_results_file_is_named_with_its_cause_once() {
+        let path = Path::new("no-such-dir/agents.results.csv");
+        let error = anyhow::Error::new(created_ids(path).unwrap_err());
+        let shown = format!("{error:#}");
+        assert!(
+            shown.starts_with("no-such-dir/agents.results.csv: cannot read the results file: "),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("(os error").count(), 1, "{shown}");
+        assert!(shown.ends_with("or its --report path)"), "{shown}");
     }
 
     #[test]

@@ -353,6 +353,53 @@ async fn a_refused_delete_gets_no_network_hint() {
     assert_eq!(deletes[0].status, Some(400));
 }
 
+/// A results file that is missing, or an agents file that breaks off part
+/// way: exit 2, nothing sent, and the file and the cause each named once,
+/// with what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_names_an_unreadable_file_and_its_cause_once() {
+    let sandbox = sandbox_with(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = sandbox.admin_token();
+    // 0x98 is the one byte Windows-1251 leaves undefined.
+    let mut agents = format!("{HEADER}\n").into_bytes();
+    agents.extend(b"true;A\x98;B;a@example.com;Secret-1;EMPLOYEE;1;;;;;;\n");
+    std::fs::write(dir.path().join("broken.csv"), agents).unwrap();
+
+    let missing = ["users", "delete", "--from-report", "gone.csv", "--yes"];
+    let missing = provision_in(&sandbox, dir.path(), token.expose(), &missing).await;
+    let broken = ["users", "delete", "--from-csv", "broken.csv", "--yes"];
+    let broken = provision_in(&sandbox, dir.path(), token.expose(), &broken).await;
+
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .starts_with("error: gone.csv: cannot read the results file: "),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(
+        missing.stderr.matches("(os error").count(),
+        1,
+        "{}",
+        missing.stderr
+    );
+    assert!(
+        missing.stderr.contains("--report path"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(broken.code, 2, "{broken:?}");
+    assert_eq!(
+        broken.stderr.matches("broken.csv").count(),
+        1,
+        "{}",
+        broken.stderr
+    );
+    assert!(sandbox.requests().is_empty());
+}
+
 /// Without a terminal to ask on and without --yes: exit 2, nothing sent.
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_without_yes_or_terminal_refuses() {

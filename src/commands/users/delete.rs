@@ -119,7 +119,8 @@ fn emails_of(path: &Path) -> anyhow::Result<Vec<String>> {
     let mut seen = HashSet::new();
     let mut emails = Vec::new();
     for row in rows {
-        let row = row.with_context(|| format!("failed to read {label}"))?;
+        // The roster's errors name the file already.
+        let row = row?;
         let email = row.summary.email.trim();
         if email.is_empty() {
             eprintln!("warning: {label}: row #{} has no email: skipped", row.row);
