@@ -19,6 +19,8 @@ trap 'rm -rf "$work"' EXIT
 file="$work/agents.csv"
 
 cargo build --release --quiet --bin provision --example csv_parse_only
+# Where cargo just built them: CARGO_TARGET_DIR when set, else ./target.
+release=${CARGO_TARGET_DIR:-target}/release
 python3 scripts/gen-agents.py --rows "$rows" "$file"
 echo "file: $rows rows, $(du -h "$file" | cut -f1)"
 
@@ -47,9 +49,9 @@ measure() {
     echo "$peak" > "$work/$name.kib"
 }
 
-measure parse-only target/release/examples/csv_parse_only "$file"
-measure dry-run target/release/provision -q --dry-run "$file"
-measure dry-run-json target/release/provision -q --dry-run --output json "$file"
+measure parse-only "$release/examples/csv_parse_only" "$file"
+measure dry-run "$release/provision" -q --dry-run "$file"
+measure dry-run-json "$release/provision" -q --dry-run --output json "$file"
 
 base=$(cat "$work/parse-only.secs")
 status=0

@@ -23,7 +23,8 @@ trap cleanup EXIT
 
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
 cargo build --release --quiet --bin provision
-bin=target/release/provision
+# Where cargo just built it: CARGO_TARGET_DIR when set, else ./target.
+bin=${CARGO_TARGET_DIR:-target}/release/provision
 
 # start_sandbox LATENCY_MS: sets URL and TOKEN.
 start_sandbox() {

@@ -25,7 +25,8 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --quiet --bin provision
-bin=target/release/provision
+# Where cargo just built it: CARGO_TARGET_DIR when set, else ./target.
+bin=${CARGO_TARGET_DIR:-target}/release/provision
 log="$work/queue_log"
 
 # Writes whole calls (1,000 at a time) until the file reaches the size.

@@ -7,6 +7,7 @@ mod api_asterisk;
 mod api_help;
 mod api_login;
 mod api_reports;
+mod api_scripts;
 mod api_users;
 mod dry_run;
 mod faults;
