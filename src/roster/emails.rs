@@ -28,8 +28,7 @@ pub(super) type Key = [u32; 4];
 /// from 1).
 type Slot = [u32; 5];
 
-/// Turns emails into keys, on the thread that reads the file; the keys are
-/// then placed in [`SeenEmails`] in file order.
+/// Turns emails into keys for [`SeenEmails`].
 #[derive(Debug)]
 pub(super) struct EmailKeys {
     /// Two independently keyed SipHash states, giving 64 bits each.
@@ -66,7 +65,7 @@ impl EmailKeys {
 }
 
 /// The emails seen so far and where, by key.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct SeenEmails {
     /// A power-of-two number of slots, at most 70% full.
     slots: Vec<Slot>,
@@ -74,6 +73,19 @@ pub(super) struct SeenEmails {
 }
 
 impl SeenEmails {
+    /// A table sized for about `emails` entries, so that it need not grow
+    /// (each growth moves every entry, with the cache misses of a first
+    /// insert) on the way there.
+    pub(super) fn with_capacity(emails: usize) -> SeenEmails {
+        let slots = (emails.saturating_mul(10) / 7 + 1)
+            .next_power_of_two()
+            .max(MIN_SLOTS);
+        SeenEmails {
+            slots: vec![[0; 5]; slots],
+            len: 0,
+        }
+    }
+
     /// Reads the slot where `key` would go, so that an [`insert`] soon
     /// after finds it in the cache. Warming a batch of keys before inserting
     /// them lets the processor wait for their memory all at once instead of
@@ -160,7 +172,7 @@ mod tests {
     /// Case is ignored, including in Cyrillic, and the first row is kept.
     #[test]
     fn repeats_are_found_ignoring_case() {
-        let (mut seen, mut keys) = (SeenEmails::default(), EmailKeys::new());
+        let (mut seen, mut keys) = (SeenEmails::with_capacity(0), EmailKeys::new());
         assert_eq!(insert(&mut seen, &mut keys, "Anna@Example.com", 1), Ok(()));
         assert_eq!(insert(&mut seen, &mut keys, "иван@пример.рф", 2), Ok(()));
         assert_eq!(insert(&mut seen, &mut keys, "anna@example.COM", 3), Err(1));
@@ -171,7 +183,7 @@ mod tests {
     /// Entries survive the table growing, many times over.
     #[test]
     fn growing_keeps_every_email() {
-        let (mut seen, mut keys) = (SeenEmails::default(), EmailKeys::new());
+        let (mut seen, mut keys) = (SeenEmails::with_capacity(10), EmailKeys::new());
         for row in 1..=5000 {
             assert_eq!(
                 insert(&mut seen, &mut keys, &format!("a{row}@x.ru"), row),

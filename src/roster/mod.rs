@@ -13,6 +13,7 @@ mod decode;
 mod emails;
 mod error;
 mod header;
+mod pipeline;
 mod rows;
 mod rules;
 mod xlsx;
@@ -217,9 +218,9 @@ pub struct CheckedRow {
     pub agent: Option<Agent>,
     /// Every error and warning of this row.
     pub problems: Vec<Problem>,
-    /// Set when the email is well-formed: its key, and where in `problems`
-    /// an error for repeating an earlier row's email belongs.
-    email: Option<(emails::Key, usize)>,
+    /// Set when the email is well-formed: where in `problems` an error for
+    /// repeating an earlier row's email belongs.
+    email_at: Option<usize>,
 }
 
 #[cfg(test)]

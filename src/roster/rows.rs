@@ -8,14 +8,13 @@
 use std::fmt;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread::JoinHandle;
 
 use csv::StringRecord;
 
 use super::decode::{self, Input};
-use super::emails::{EmailKeys, SeenEmails};
+use super::emails::{EmailKeys, Key, SeenEmails};
 use super::header::{self, Col};
+use super::pipeline::{BATCH_ROWS, Batch, Pipeline};
 use super::rules::{self, RowChecker};
 use super::xlsx::Sheet;
 use super::{CheckedRow, Problem, ReadOptions, RosterError};
@@ -98,7 +97,7 @@ fn peek_first_line(reader: &mut impl Read) -> io::Result<Vec<u8>> {
 }
 
 /// Where records come from.
-enum Source {
+pub(super) enum Source {
     Csv(Box<csv::Reader<Box<dyn Read + Send>>>),
     Sheet(Sheet),
 }
@@ -106,7 +105,10 @@ enum Source {
 impl Source {
     /// Fills `record` with the next record; returns the physical line where
     /// it starts, `None` at the end, or the reading error as text.
-    fn next_record(&mut self, record: &mut StringRecord) -> Result<Option<u64>, Failure> {
+    pub(super) fn next_record(
+        &mut self,
+        record: &mut StringRecord,
+    ) -> Result<Option<u64>, Failure> {
         match self {
             Source::Csv(csv) => match csv.read_record(record) {
                 Ok(true) => Ok(Some(record.position().map_or(0, csv::Position::line))),
@@ -119,7 +121,7 @@ impl Source {
 }
 
 /// Why reading stopped part way.
-enum Failure {
+pub(super) enum Failure {
     /// Reading failed; the text says why, without a position.
     Read(String),
     /// The text has bytes its encoding does not define.
@@ -141,12 +143,6 @@ fn failure(error: &csv::Error) -> Failure {
     }
 }
 
-/// How many rows travel together from the reading thread.
-const BATCH_ROWS: usize = 512;
-/// How many batches exist: one being filled, one being read, the rest
-/// waiting. This bounds the rows held in memory at once.
-const BATCHES: usize = 4;
-
 /// The checked rows of an agents file, read one at a time.
 ///
 /// [`Rows::next_row`] lends each row, reusing its buffers; the
@@ -156,33 +152,20 @@ const BATCHES: usize = 4;
 /// error part way, or a file that changed while being read); nothing
 /// follows it.
 ///
-/// NOTE: the records are parsed and their cells checked on a thread of
-/// their own, a batch at a time, while the caller works through the rows
-/// before them; on a big file that halves the wall time of a dry run. The
-/// one rule that needs the rows in order, unique emails, is applied here
-/// as each row is handed out.
+/// NOTE: the records are parsed and their cells checked on threads of
+/// their own (see [`super::pipeline`]). The one rule that needs the rows in
+/// order, unique emails, is applied here, a batch at a time.
 pub struct Rows {
     path: PathBuf,
     columns: Vec<String>,
     notices: Vec<String>,
     header_problems: Vec<Problem>,
-    emails: SeenEmails,
+    emails: Emails,
+    pipeline: Pipeline,
     /// The batch being handed out, and the index of its next row.
     current: Option<Batch>,
     next: usize,
-    full: Receiver<Batch>,
-    empty: SyncSender<Batch>,
-    reader: Option<JoinHandle<()>>,
     done: bool,
-}
-
-/// Rows checked on the reading thread, with how the reading ended when it
-/// did in this batch.
-#[derive(Default)]
-struct Batch {
-    rows: Vec<CheckedRow>,
-    len: usize,
-    end: Option<Result<(), RosterError>>,
 }
 
 impl fmt::Debug for Rows {
@@ -217,38 +200,26 @@ impl Rows {
         }
         let (columns, header_problems) = header::parse(&record, line, path)?;
         let names = columns.names().to_vec();
-
-        let (full_sender, full) = mpsc::sync_channel(BATCHES);
-        let (empty, empty_receiver) = mpsc::sync_channel(BATCHES);
-        for _ in 0..BATCHES {
-            empty.send(Batch::default()).expect("the receiver is here");
-        }
-        let reader = Reader {
-            path: path.to_path_buf(),
-            source,
-            checker: RowChecker::new(columns, EmailKeys::new()),
-            record,
-            row: 0,
-            line,
-        };
-        let reader = std::thread::Builder::new()
-            .name("roster".into())
-            .spawn(move || reader.run(&full_sender, &empty_receiver))
-            .map_err(|reason| RosterError::Open {
-                path: path.to_path_buf(),
-                reason,
+        let pipeline =
+            Pipeline::start(path, source, RowChecker::new(columns), line).map_err(|reason| {
+                RosterError::Open {
+                    path: path.to_path_buf(),
+                    reason,
+                }
             })?;
         Ok(Rows {
             path: path.to_path_buf(),
             columns: names,
             notices,
             header_problems,
-            emails: SeenEmails::default(),
+            emails: Emails {
+                seen: SeenEmails::with_capacity(expected_rows(path)),
+                keys: EmailKeys::new(),
+                batch: Vec::with_capacity(BATCH_ROWS),
+            },
+            pipeline,
             current: None,
             next: 0,
-            full,
-            empty,
-            reader: Some(reader),
             done: false,
         })
     }
@@ -312,28 +283,19 @@ impl Rows {
         None
     }
 
-    /// Gives the current batch back to the reader and takes the next one,
-    /// placing its emails.
+    /// Gives the current batch back and takes the next one, placing its
+    /// emails.
     fn next_batch(&mut self) {
         if let Some(used) = self.current.take() {
-            // The reader may have ended already; the batch is not needed.
-            let _ = self.empty.send(used);
+            self.pipeline.give_back(used);
         }
-        match self.full.recv() {
-            Ok(mut batch) => {
-                check_unique(&mut self.emails, &mut batch.rows[..batch.len]);
+        match self.pipeline.next() {
+            Some(mut batch) => {
+                self.emails.check(&mut batch.rows[..batch.len]);
                 self.current = Some(batch);
                 self.next = 0;
             }
-            Err(_) => {
-                // WARNING: the reader always sends its last batch with `end`
-                // set, so a closed channel means it panicked: let that panic
-                // go on here rather than end the rows early.
-                self.done = true;
-                if let Some(Err(panic)) = self.reader.take().map(JoinHandle::join) {
-                    std::panic::resume_unwind(panic);
-                }
-            }
+            None => self.done = true,
         }
     }
 }
@@ -346,82 +308,55 @@ impl Iterator for Rows {
     }
 }
 
-/// Applies the rule that spans rows, to a batch in file order: an email
-/// may appear once in the file, ignoring case. The later row is the error,
-/// naming the earlier one.
-fn check_unique(emails: &mut SeenEmails, rows: &mut [CheckedRow]) {
-    for (key, _) in rows.iter().filter_map(|row| row.email.as_ref()) {
-        emails.warm(key);
-    }
-    for row in rows {
-        let Some((key, at)) = row.email else {
-            continue;
-        };
-        if let Err(earlier) = emails.insert(key, row.row) {
-            let message = rules::repeated_email(&row.summary.email, earlier);
-            let problem = Problem::error(row.row, row.line, Col::Email.name(), message);
-            row.problems.insert(at, problem);
-            row.agent = None;
-        }
-    }
+/// About how many rows the file at `path` has, from its size; at most
+/// [`MAX_EXPECTED_ROWS`], so that a huge file does not reserve memory for
+/// rows it may not have.
+fn expected_rows(path: &Path) -> usize {
+    let bytes = std::fs::metadata(path).map_or(0, |meta| meta.len());
+    usize::try_from(bytes / BYTES_PER_ROW)
+        .map_or(MAX_EXPECTED_ROWS, |rows| rows.min(MAX_EXPECTED_ROWS))
 }
 
-/// The reading thread's side: parses records and checks their cells.
-struct Reader {
-    path: PathBuf,
-    source: Source,
-    checker: RowChecker,
-    record: StringRecord,
-    /// The number of the last data row checked.
-    row: usize,
-    /// The line of the last record read, for a later error's message.
-    line: u64,
+/// A row of the vendor's format is rarely shorter than this.
+const BYTES_PER_ROW: u64 = 100;
+/// The most rows [`expected_rows`] expects: 40 MB of email table.
+const MAX_EXPECTED_ROWS: usize = 1 << 20;
+
+/// The rule that spans rows: an email may appear once in the file,
+/// ignoring case. The later row is the error, naming the earlier one.
+struct Emails {
+    seen: SeenEmails,
+    keys: EmailKeys,
+    /// The keys of the batch being checked, reused.
+    batch: Vec<(usize, Key)>,
 }
 
-impl Reader {
-    /// Fills the batches that come back empty until the file ends, or
-    /// until [`Rows`] is dropped.
-    fn run(mut self, full: &SyncSender<Batch>, empty: &Receiver<Batch>) {
-        while let Ok(mut batch) = empty.recv() {
-            self.fill(&mut batch);
-            let last = batch.end.is_some();
-            if full.send(batch).is_err() || last {
-                return;
+impl Emails {
+    /// Applies the rule to a batch, in file order. The keys are worked out
+    /// first and their slots warmed, so their cache misses overlap.
+    fn check(&mut self, rows: &mut [CheckedRow]) {
+        self.batch.clear();
+        for (index, row) in rows.iter().enumerate() {
+            if row.email_at.is_some() {
+                let key = self.keys.key(&row.summary.email);
+                self.seen.warm(&key);
+                self.batch.push((index, key));
             }
         }
-    }
-
-    fn fill(&mut self, batch: &mut Batch) {
-        batch.len = 0;
-        while batch.len < BATCH_ROWS {
-            match self.source.next_record(&mut self.record) {
-                Ok(Some(line)) => {
-                    self.line = line;
-                    if is_blank(&self.record) {
-                        continue;
-                    }
-                    self.row += 1;
-                    if batch.len == batch.rows.len() {
-                        batch.rows.push(CheckedRow::default());
-                    }
-                    let out = &mut batch.rows[batch.len];
-                    self.checker.check(&self.record, self.row, line, out);
-                    batch.len += 1;
-                }
-                Ok(None) => {
-                    batch.end = Some(Ok(()));
-                    return;
-                }
-                Err(reason) => {
-                    batch.end = Some(Err(read_error(&self.path, self.line, reason)));
-                    return;
-                }
+        for &(index, key) in &self.batch {
+            let row = &mut rows[index];
+            let Some(at) = row.email_at else { continue };
+            if let Err(earlier) = self.seen.insert(key, row.row) {
+                let message = rules::repeated_email(&row.summary.email, earlier);
+                let problem = Problem::error(row.row, row.line, Col::Email.name(), message);
+                row.problems.insert(at, problem);
+                row.agent = None;
             }
         }
     }
 }
 
-fn read_error(path: &Path, line: u64, failure: Failure) -> RosterError {
+pub(super) fn read_error(path: &Path, line: u64, failure: Failure) -> RosterError {
     match failure {
         Failure::Read(reason) => RosterError::Read {
             path: path.to_path_buf(),
@@ -438,6 +373,6 @@ fn read_error(path: &Path, line: u64, failure: Failure) -> RosterError {
 
 /// Whether every cell is empty or spaces: Excel writes such rows for
 /// formatted but empty lines.
-fn is_blank(record: &StringRecord) -> bool {
+pub(super) fn is_blank(record: &StringRecord) -> bool {
     record.iter().all(|field| field.trim().is_empty())
 }

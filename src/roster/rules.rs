@@ -8,7 +8,6 @@
 
 use csv::StringRecord;
 
-use super::emails::EmailKeys;
 use super::header::{Col, Columns};
 use super::{Agent, CheckedRow, Problem, Role, Secret, Severity};
 
@@ -27,12 +26,11 @@ pub(super) const SHOWN_CHARS: usize = 40;
 #[derive(Debug)]
 pub(super) struct RowChecker {
     columns: Columns,
-    keys: EmailKeys,
 }
 
 impl RowChecker {
-    pub(super) fn new(columns: Columns, keys: EmailKeys) -> RowChecker {
-        RowChecker { columns, keys }
+    pub(super) fn new(columns: Columns) -> RowChecker {
+        RowChecker { columns }
     }
 
     /// Checks data row `row` (from 1) that starts on physical `line`, into
@@ -65,9 +63,7 @@ impl RowChecker {
             found.push(Severity::Error, None, field_count(width, record));
             false
         };
-        out.email = found
-            .email_at
-            .map(|at| (self.keys.key(cells.trimmed(Col::Email)), at));
+        out.email_at = found.email_at;
         if !valid {
             out.agent = None;
         }
@@ -107,6 +103,9 @@ struct Cells<'r> {
     columns: &'r Columns,
     record: &'r StringRecord,
     trimmed: [&'r str; Col::ALL.len()],
+    /// Whether any cell holds a line break; nearly none does, and one look
+    /// at the whole record spares looking in every cell.
+    line_break: bool,
 }
 
 impl<'r> Cells<'r> {
@@ -115,10 +114,14 @@ impl<'r> Cells<'r> {
         for col in Col::ALL {
             trimmed[col as usize] = trim(columns.get(record, col));
         }
+        // The last cell of a CRLF line keeps its `\r` (see `Columns::get`).
+        let text = record.as_slice().as_bytes();
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
         Cells {
             columns,
             record,
             trimmed,
+            line_break: text.contains(&b'\n') || text.contains(&b'\r'),
         }
     }
 
@@ -133,13 +136,22 @@ impl<'r> Cells<'r> {
 }
 
 /// `str::trim`, with a shortcut for the usual cell, which starts and ends
-/// with a visible ASCII character (not a space or a control): decoding
-/// characters from both ends to test them as Unicode whitespace costs more
-/// than the rest of most cells' checks.
+/// with a character that plainly is not whitespace: decoding characters
+/// from both ends to test them as Unicode whitespace costs more than the
+/// rest of most cells' checks.
 fn trim(cell: &str) -> &str {
-    let plain = u8::is_ascii_graphic;
     let bytes = cell.as_bytes();
-    if bytes.first().is_some_and(plain) && bytes.last().is_some_and(plain) {
+    // A visible ASCII character, or one encoded in two bytes whose first is
+    // 0xC3 to 0xDF: U+00C0 to U+07FF (Latin letters with accents, Greek,
+    // Cyrillic...), where Unicode has no whitespace.
+    let plain_lead = |b: u8| b.is_ascii_graphic() || (0xC3..=0xDF).contains(&b);
+    let starts_plain = bytes.first().is_some_and(|&b| plain_lead(b));
+    let ends_plain = match bytes {
+        [.., last] if last.is_ascii_graphic() => true,
+        [.., lead, 0x80..=0xBF] => (0xC3..=0xDF).contains(lead),
+        _ => false,
+    };
+    if starts_plain && ends_plain {
         cell
     } else {
         cell.trim()
@@ -223,7 +235,7 @@ fn check_sip<'r>(cells: &Cells<'r>, found: &mut Found<'_>) -> [&'r str; 5] {
         } else {
             cells.trimmed(col)
         };
-        check_one_line(col, value, found)
+        check_one_line(col, value, cells.line_break, found)
     };
     [
         one_line(Col::SipLogin),
@@ -377,20 +389,22 @@ fn check_email(value: &str) -> Result<&str, String> {
 }
 
 fn is_email(value: &str) -> bool {
-    // Bytes first: nearly every email is ASCII, and decoding characters
-    // for the Unicode checks costs more than the rest of the row.
-    let bad_ascii = |b: u8| b <= b' ' || b == 0x7F;
+    // Bytes throughout: nearly every email is ASCII, and decoding
+    // characters for the Unicode checks costs more than the rest of the row.
+    let bytes = value.as_bytes();
+    let bad_ascii = |&b: &u8| b <= b' ' || b == 0x7F;
     let bad_char = |c: char| c.is_whitespace() || c.is_control();
-    if value.bytes().any(bad_ascii) || (!value.is_ascii() && value.chars().any(bad_char)) {
+    if bytes.iter().any(bad_ascii) || (!value.is_ascii() && value.chars().any(bad_char)) {
         return false;
     }
-    let Some((local, domain)) = value.split_once('@') else {
+    let Some(at) = bytes.iter().position(|&b| b == b'@') else {
         return false;
     };
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
     !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && domain.split('.').all(|label| !label.is_empty())
+        && !domain.contains(&b'@')
+        && domain.contains(&b'.')
+        && domain.split(|&b| b == b'.').all(|label| !label.is_empty())
 }
 
 /// Checks the length of the untrimmed password, never showing it. Warns when
@@ -425,26 +439,37 @@ fn parse_groups(value: &str, required: bool, ids: &mut Vec<u64>) -> Result<(), S
             Ok(())
         };
     }
-    for id in value.split(',') {
-        match parse_id(id.trim()) {
-            Some(id) => ids.push(id),
-            None => {
-                return Err(format!(
-                    "must be team IDs separated by commas, such as 2,4,7, found {}",
-                    shown(value)
-                ));
-            }
-        }
-    }
-    Ok(())
+    let parsed = if value.bytes().all(|b| b.is_ascii_digit() || b == b',') {
+        // The usual cell, `2,4,7`: read as bytes, without splitting text.
+        value.as_bytes().split(|&b| b == b',').try_for_each(|id| {
+            ids.push(parse_digits(id)?);
+            Some(())
+        })
+    } else {
+        value.split(',').try_for_each(|id| {
+            let id = id.trim();
+            ids.push(parse_digits(id.as_bytes())?);
+            Some(())
+        })
+    };
+    parsed.ok_or_else(|| {
+        format!(
+            "must be team IDs separated by commas, such as 2,4,7, found {}",
+            shown(value)
+        )
+    })
 }
 
 /// A positive decimal integer, digits only (no sign, no spaces inside).
-fn parse_id(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_digits(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
         return None;
     }
-    text.parse().ok().filter(|&id| id > 0)
+    let id = digits.iter().try_fold(0_u64, |id, &b| {
+        let digit = b.checked_sub(b'0').filter(|&d| d <= 9)?;
+        id.checked_mul(10)?.checked_add(u64::from(digit))
+    })?;
+    (id > 0).then_some(id)
 }
 
 /// Teams to supervise mean nothing for a role that supervises none: they
@@ -465,14 +490,20 @@ fn drop_unused_manage(role: Role, manage: &mut Vec<u64>, found: &mut Found<'_>) 
 /// SIP fields and `ext` go into INI lines of the config: short, one line.
 /// Returns `value` (trimmed by the caller, except `sippassword`), or ""
 /// after recording an error.
-fn check_one_line<'v>(col: Col, value: &'v str, found: &mut Found<'_>) -> &'v str {
+/// `line_break` says whether the record has one anywhere.
+fn check_one_line<'v>(
+    col: Col,
+    value: &'v str,
+    line_break: bool,
+    found: &mut Found<'_>,
+) -> &'v str {
     let secret = col == Col::SipPassword;
     let mut ok = true;
     if let Some(chars) = length_outside(value, 0, MAX_CHARS) {
         found.error(col, too_long(chars, (!secret).then_some(value)));
         ok = false;
     }
-    if value.bytes().any(|b| b == b'\r' || b == b'\n') {
+    if line_break && value.bytes().any(|b| b == b'\r' || b == b'\n') {
         let what = if secret {
             "(the value is not shown)".to_string()
         } else {
