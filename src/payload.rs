@@ -10,7 +10,7 @@
 //! template language: such a row is refused, never "cleaned".
 
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use serde::Serialize;
 
@@ -130,12 +130,32 @@ enum Piece {
     Column(String),
 }
 
+/// One line of a template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Line {
+    pieces: Vec<Piece>,
+    /// Whether the line is a `{% ... %}` tag (such as an include), which
+    /// the text preview leaves out.
+    tag: bool,
+    /// Whether the line has placeholders.
+    values: bool,
+}
+
 /// A parsed config template: lines of literal text and `${column}` values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigTemplate {
-    lines: Vec<Vec<Piece>>,
+    lines: Vec<Line>,
     /// About how long a rendered config is, to size its buffer once.
     size_hint: usize,
+}
+
+/// How the rendered lines of a config are put together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// The INI file: every line, one after another.
+    Config,
+    /// The text preview: the lines that are not tags, joined by spaces.
+    Settings,
 }
 
 impl Default for ConfigTemplate {
@@ -156,7 +176,11 @@ impl ConfigTemplate {
             .enumerate()
             .map(|(index, line)| parse_line(index + 1, line))
             .collect::<Result<Vec<_>, _>>()?;
-        let size_hint = lines.iter().flatten().map(Piece::len_hint).sum();
+        let size_hint = lines
+            .iter()
+            .flat_map(|line| &line.pieces)
+            .map(Piece::len_hint)
+            .sum();
         Ok(ConfigTemplate { lines, size_hint })
     }
 
@@ -164,7 +188,7 @@ impl ConfigTemplate {
     /// format or one of `columns` (the file's header, lower case).
     pub fn check_columns(&self, columns: &[String]) -> Result<(), TemplateError> {
         for (index, line) in self.lines.iter().enumerate() {
-            for piece in line {
+            for piece in &line.pieces {
                 let Piece::Column(name) = piece else {
                     continue;
                 };
@@ -184,7 +208,7 @@ impl ConfigTemplate {
     pub fn uses(&self, column: &str) -> bool {
         self.lines
             .iter()
-            .flatten()
+            .flat_map(|line| &line.pieces)
             .filter_map(Piece::value_name)
             .any(|name| name == column)
     }
@@ -192,40 +216,42 @@ impl ConfigTemplate {
     /// The config for one agent, or the problem that makes the row invalid.
     pub fn render(&self, agent: &Agent) -> Result<Secret, Problem> {
         let mut config = String::new();
-        self.render_into(agent, false, &mut config, None)?;
+        self.render_into(agent, false, Layout::Config, &mut config)?;
         Ok(Secret::new(config))
     }
 
-    /// Writes the config into `out`, one template line after another,
-    /// leaving out the lines whose placeholders are all empty. The lines
-    /// that are not `{% ... %}` tags also go into `settings`, separated by
-    /// spaces, when it is given.
+    /// Writes the rendered lines into `out` as `layout` puts them, leaving
+    /// out the lines whose placeholders are all empty. `mask` replaces the
+    /// secret values with `******`.
     fn render_into(
         &self,
         agent: &Agent,
         mask: bool,
+        layout: Layout,
         out: &mut String,
-        mut settings: Option<&mut String>,
     ) -> Result<(), Problem> {
         out.reserve(self.size_hint);
+        let separator = match layout {
+            Layout::Config => '\n',
+            Layout::Settings => ' ',
+        };
         let mut first = true;
         for (index, line) in self.lines.iter().enumerate() {
-            let start = out.len();
-            if !first {
-                out.push('\n');
-            }
-            let text_start = out.len();
-            if !render_line(line, index + 1, agent, mask, out)? {
-                out.truncate(start);
+            let shown = layout == Layout::Config || !line.tag;
+            if !shown && !line.values {
                 continue;
             }
-            first = false;
-            let text = &out[text_start..];
-            if let Some(settings) = settings.as_deref_mut().filter(|_| !text.starts_with("{%")) {
-                if !settings.is_empty() {
-                    settings.push(' ');
-                }
-                settings.push_str(text);
+            let start = out.len();
+            if shown && !first {
+                out.push(separator);
+            }
+            // A tag line that is not shown is still rendered when it has
+            // values: they must pass the same checks as when sent.
+            let kept = render_line(&line.pieces, index + 1, agent, mask, out)?;
+            if kept && shown {
+                first = false;
+            } else {
+                out.truncate(start);
             }
         }
         Ok(())
@@ -250,7 +276,7 @@ impl Piece {
     }
 }
 
-fn parse_line(line_number: usize, line: &str) -> Result<Vec<Piece>, TemplateError> {
+fn parse_line(line_number: usize, line: &str) -> Result<Line, TemplateError> {
     let mut pieces = Vec::new();
     let mut rest = line;
     while let Some(start) = rest.find("${") {
@@ -279,7 +305,14 @@ fn parse_line(line_number: usize, line: &str) -> Result<Vec<Piece>, TemplateErro
     if !rest.is_empty() || pieces.is_empty() {
         pieces.push(Piece::Text(rest.to_string()));
     }
-    Ok(pieces)
+    // A value can't make a line start with `{%`: see `render_line`.
+    let tag = matches!(pieces.first(), Some(Piece::Text(text)) if text.starts_with("{%"));
+    let values = pieces.iter().any(|piece| piece.value_name().is_some());
+    Ok(Line {
+        pieces,
+        tag,
+        values,
+    })
 }
 
 fn known_columns(columns: &[String]) -> String {
@@ -305,10 +338,21 @@ fn render_line(
 ) -> Result<bool, Problem> {
     let mut values = 0;
     let mut empty = 0;
+    // The last byte of the line so far as it is sent (not as masked), and
+    // the value it belongs to, if any: a tag may also form across the edge
+    // of a value, such as `{` at its end before `%` in the template.
+    let mut last: Option<(u8, Option<&str>)> = None;
     for piece in line {
         let (value, name, secret) = match piece {
             Piece::Text(literal) => {
+                if let (Some((before, Some(name))), Some(&after)) =
+                    (last, literal.as_bytes().first())
+                    && forms_tag(before, after)
+                {
+                    return Err(value_problem(agent, name, Breaker::Tag, line_number));
+                }
                 out.push_str(literal);
+                last = literal.as_bytes().last().map(|&b| (b, None)).or(last);
                 continue;
             }
             Piece::Field(field) => (field_value(agent, *field), field.name(), field.is_secret()),
@@ -318,7 +362,13 @@ fn render_line(
                 false,
             ),
         };
-        check_value(agent, name, &value, line_number)?;
+        let edge = match (last, value.as_bytes().first()) {
+            (Some((before, _)), Some(&after)) => forms_tag(before, after),
+            _ => false,
+        };
+        if let Some(breaker) = ini_breaker(&value).or(edge.then_some(Breaker::Tag)) {
+            return Err(value_problem(agent, name, breaker, line_number));
+        }
         values += 1;
         if value.is_empty() {
             empty += 1;
@@ -327,26 +377,36 @@ fn render_line(
         } else {
             out.push_str(&value);
         }
+        last = value.as_bytes().last().map(|&b| (b, Some(name))).or(last);
     }
     Ok(values == 0 || empty < values)
 }
 
-/// Refuses a value that would change the INI's shape: a line break would
-/// add a line, and `{%`/`{{` would be expanded by the dashboard.
-fn check_value(agent: &Agent, column: &str, value: &str, line: usize) -> Result<(), Problem> {
-    let reason = match ini_breaker(value) {
-        Some(Breaker::LineBreak) => "contains a line break",
-        Some(Breaker::Tag) => {
-            "contains a template tag such as `{%` or `{{`, which the dashboard would expand"
+/// Whether two bytes side by side make a template tag: `{%`, `%}`, `{{`,
+/// `}}`, `{#` or `#}`.
+fn forms_tag(first: u8, second: u8) -> bool {
+    matches!(
+        (first, second),
+        (b'{', b'%' | b'{' | b'#') | (b'%' | b'}' | b'#', b'}')
+    )
+}
+
+/// The problem of a value that would change the INI's shape: a line break
+/// would add a line, and `{%`/`{{` would be expanded by the dashboard.
+fn value_problem(agent: &Agent, column: &str, breaker: Breaker, line: usize) -> Problem {
+    let reason = match breaker {
+        Breaker::LineBreak => "contains a line break",
+        Breaker::Tag => {
+            "contains, or forms with the text beside it, a template tag such as `{%` or \
+             `{{`, which the dashboard would expand"
         }
-        None => return Ok(()),
     };
-    Err(Problem::error(
+    Problem::error(
         agent.row,
         agent.line,
         column,
         format!("{reason}, so it cannot go into line {line} of the config template"),
-    ))
+    )
 }
 
 /// What in a value would change the INI around it.
@@ -380,7 +440,7 @@ fn ini_breaker(value: &str) -> Option<Breaker> {
     if bytes.iter().any(|&b| b == b'\r' || b == b'\n') {
         return Some(Breaker::LineBreak);
     }
-    let tag = |pair: &[u8]| matches!(pair, b"{%" | b"%}" | b"{{" | b"}}" | b"{#" | b"#}");
+    let tag = |pair: &[u8]| forms_tag(pair[0], pair[1]);
     bytes.windows(2).any(tag).then_some(Breaker::Tag)
 }
 
@@ -423,11 +483,7 @@ fn column_value<'a>(agent: &'a Agent, name: &str) -> &'a str {
 /// Team IDs as the file writes them: `2,4,7`.
 fn ids_text(ids: &[u64]) -> String {
     let mut text = String::new();
-    for (index, id) in ids.iter().enumerate() {
-        let separator = if index > 0 { "," } else { "" };
-        // Writing to a String can't fail.
-        let _ = write!(text, "{separator}{id}");
-    }
+    push_ids(&mut text, ids);
     text
 }
 
@@ -468,6 +524,10 @@ pub fn build(agent: &Agent, template: &ConfigTemplate) -> Result<SaveUser, Probl
 }
 
 /// What a dry run shows of a payload: every field, secrets masked.
+///
+/// [`Preview::full`] holds the whole config, for JSON; [`Preview::line`]
+/// only what its `Display` shows, which is cheaper on a big file. Both
+/// render into a buffer the caller keeps from row to row.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview<'a> {
@@ -480,19 +540,49 @@ pub struct Preview<'a> {
     pub groups: &'a [u64],
     #[serde(skip_serializing_if = "<[u64]>::is_empty")]
     pub manage_groups: &'a [u64],
-    pub config: String,
-    /// The lines of `config` that are not `{% ... %}` tags (the SIP
-    /// settings, by default), joined by spaces: what the text preview shows.
+    /// The config, masked; `None` in a [`Preview::line`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<&'a str>,
+    /// The config's lines that are not `{% ... %}` tags (the SIP settings,
+    /// by default), joined by spaces; `None` in a [`Preview::full`].
     #[serde(skip)]
-    pub settings: String,
+    pub settings: Option<&'a str>,
 }
 
 impl Preview<'_> {
-    /// The masked view of what [`build`] sends for `agent`.
-    pub fn of<'a>(agent: &'a Agent, template: &ConfigTemplate) -> Result<Preview<'a>, Problem> {
-        let (mut config, mut settings) = (String::new(), String::with_capacity(128));
-        template.render_into(agent, true, &mut config, Some(&mut settings))?;
+    /// The masked view of everything [`build`] sends for `agent`; the
+    /// config is rendered into `buffer`.
+    pub fn full<'a>(
+        agent: &'a Agent,
+        template: &ConfigTemplate,
+        buffer: &'a mut String,
+    ) -> Result<Preview<'a>, Problem> {
+        buffer.clear();
+        template.render_into(agent, true, Layout::Config, buffer)?;
         Ok(Preview {
+            config: Some(buffer),
+            ..Preview::fields(agent)
+        })
+    }
+
+    /// The masked view that one line of text shows; the config's values
+    /// are checked as for sending, and what is shown of them rendered into
+    /// `buffer`.
+    pub fn line<'a>(
+        agent: &'a Agent,
+        template: &ConfigTemplate,
+        buffer: &'a mut String,
+    ) -> Result<Preview<'a>, Problem> {
+        buffer.clear();
+        template.render_into(agent, true, Layout::Settings, buffer)?;
+        Ok(Preview {
+            settings: Some(buffer),
+            ..Preview::fields(agent)
+        })
+    }
+
+    fn fields(agent: &Agent) -> Preview<'_> {
+        Preview {
             uses_softphone: agent.uses_softphone,
             name: &agent.name,
             surname: &agent.surname,
@@ -501,50 +591,73 @@ impl Preview<'_> {
             role: agent.role.as_str(),
             groups: &agent.groups,
             manage_groups: &agent.manage_groups,
-            config,
-            settings,
-        })
+            config: None,
+            settings: None,
+        }
+    }
+}
+
+impl Preview<'_> {
+    /// Appends the one readable line to `out`:
+    /// `John Doe <john@x.com>, EMPLOYEE, teams 1,2, ...`.
+    ///
+    /// A dry run prints this for every row, so it is built by appending
+    /// to a buffer, not through the formatting machinery, which took half
+    /// of a dry run's main thread.
+    pub fn write_line(&self, out: &mut String) {
+        for piece in [self.name, " ", self.surname, " <", self.email, ">, "] {
+            out.push_str(piece);
+        }
+        out.push_str(self.role);
+        out.push_str(", teams ");
+        push_ids(out, self.groups);
+        if !self.manage_groups.is_empty() {
+            out.push_str(", supervises ");
+            push_ids(out, self.manage_groups);
+        }
+        out.push_str(if self.uses_softphone {
+            ", softphone yes"
+        } else {
+            ", softphone no"
+        });
+        out.push_str(", password ");
+        out.push_str(self.password);
+        let settings = match (self.settings, self.config) {
+            (Some(settings), _) => Cow::Borrowed(settings),
+            (None, Some(config)) => Cow::Owned(
+                config
+                    .lines()
+                    .filter(|line| !line.starts_with("{%"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            (None, None) => Cow::Borrowed(""),
+        };
+        if !settings.is_empty() {
+            out.push_str(", config ");
+            out.push_str(&settings);
+        }
     }
 }
 
 impl fmt::Display for Preview<'_> {
-    /// One readable line: `John Doe <john@x.com>, EMPLOYEE, teams 1,2, ...`.
+    /// The line of [`Preview::write_line`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Pieces are written one by one rather than through one `write!`
-        // with many arguments: a dry run prints this for every row.
-        for piece in [self.name, " ", self.surname, " <", self.email, ">, "] {
-            f.write_str(piece)?;
-        }
-        f.write_str(self.role)?;
-        f.write_str(", teams ")?;
-        write_ids(f, self.groups)?;
-        if !self.manage_groups.is_empty() {
-            f.write_str(", supervises ")?;
-            write_ids(f, self.manage_groups)?;
-        }
-        f.write_str(if self.uses_softphone {
-            ", softphone yes"
-        } else {
-            ", softphone no"
-        })?;
-        f.write_str(", password ")?;
-        f.write_str(self.password)?;
-        if !self.settings.is_empty() {
-            f.write_str(", config ")?;
-            f.write_str(&self.settings)?;
-        }
-        Ok(())
+        let mut line = String::new();
+        self.write_line(&mut line);
+        f.write_str(&line)
     }
 }
 
-fn write_ids(f: &mut fmt::Formatter<'_>, ids: &[u64]) -> fmt::Result {
-    for (index, id) in ids.iter().enumerate() {
+/// Appends team IDs as the file writes them: `2,4,7`.
+pub(crate) fn push_ids(out: &mut String, ids: &[u64]) {
+    let mut digits = itoa::Buffer::new();
+    for (index, &id) in ids.iter().enumerate() {
         if index > 0 {
-            f.write_str(",")?;
+            out.push(',');
         }
-        write!(f, "{id}")?;
+        out.push_str(digits.format(id));
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -672,17 +785,51 @@ mod tests {
         }
     }
 
+    /// Both previews mask both passwords, and show the same line.
     #[test]
     fn preview_masks_both_passwords() {
         let agent = agent();
-        let preview = Preview::of(&agent, &ConfigTemplate::default()).unwrap();
-        let shown = format!("{preview} {}", serde_json::to_string(&preview).unwrap());
+        let template = ConfigTemplate::default();
+        let (mut full_buffer, mut line_buffer) = (String::new(), String::new());
+        let (full, line) = (
+            Preview::full(&agent, &template, &mut full_buffer).unwrap(),
+            Preview::line(&agent, &template, &mut line_buffer).unwrap(),
+        );
+        let json = serde_json::to_string(&full).unwrap();
+        let shown = format!("{full} {line} {json}");
         assert!(!shown.contains("secret-1"));
         assert!(!shown.contains("sip-pass"));
-        assert_eq!(
-            preview.to_string(),
-            "Иван Петров <ivan@example.com>, MANAGER, teams 1,2, softphone yes, password ******, config Username=sip101 Password=******"
-        );
+        let expected = "Иван Петров <ivan@example.com>, MANAGER, teams 1,2, softphone yes, password ******, config Username=sip101 Password=******";
+        assert_eq!(full.to_string(), expected);
+        assert_eq!(line.to_string(), expected);
+        assert!(json.contains(r#""config":"{% include \"_Restrictions\" %}\n"#));
+    }
+
+    /// A value that forms a tag with the template text beside it is
+    /// refused, as one that holds a tag is.
+    #[test]
+    fn a_value_can_not_form_a_tag_with_its_neighbours() {
+        let template =
+            ConfigTemplate::parse("A={${notes}\nB=${notes}}\nC=${notes}${other}").unwrap();
+        for (notes, other, line) in [("%x", "", 1), ("x%", "", 2), ("a{", "%b", 3)] {
+            let mut agent = agent();
+            agent.extra = vec![
+                ("notes".into(), notes.into()),
+                ("other".into(), other.into()),
+            ];
+            let problem = template.render(&agent).unwrap_err();
+            assert!(
+                problem
+                    .message
+                    .ends_with(&format!("line {line} of the config template"))
+            );
+        }
+        let mut agent = agent();
+        agent.extra = vec![
+            ("notes".into(), "50% {ok} x".into()),
+            ("other".into(), "x".into()),
+        ];
+        assert!(template.render(&agent).is_ok());
     }
 
     #[test]

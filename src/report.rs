@@ -5,7 +5,6 @@
 //! progress bar go to stderr. No secret reaches this module: rows arrive as
 //! [`RowSummary`]s and payload previews are already masked.
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -183,6 +182,8 @@ pub struct Printer {
     /// big file flushes only at the end, for speed.
     flush_each: bool,
     progress: Progress,
+    /// Reused for building a line.
+    line: String,
 }
 
 impl Printer {
@@ -193,6 +194,7 @@ impl Printer {
             out: BufWriter::with_capacity(64 * 1024, io::stdout()),
             flush_each,
             progress: Progress::hidden(),
+            line: String::new(),
         }
     }
 
@@ -208,11 +210,13 @@ impl Printer {
 
     /// Writes one line of text (a `Display`, so it is formatted straight
     /// into the buffer).
-    fn emit(&mut self, line: impl fmt::Display) -> io::Result<()> {
+    /// Writes one line of text.
+    fn emit(&mut self, line: &str) -> io::Result<()> {
         let out = &mut self.out;
         let flush_each = self.flush_each;
         self.progress.suspend(|| {
-            writeln!(out, "{line}")?;
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
             if flush_each { out.flush() } else { Ok(()) }
         })
     }
@@ -230,7 +234,7 @@ impl Printer {
     /// A problem of the file, located in `file`.
     pub fn problem(&mut self, file: &str, problem: &Problem) -> io::Result<()> {
         match self.format {
-            OutputFormat::Text => self.emit(problem.display_in(file)),
+            OutputFormat::Text => self.emit(&problem.display_in(file).to_string()),
             OutputFormat::Json => self.emit_json(&JsonLine::Problem {
                 severity: match problem.severity {
                     Severity::Error => "error",
@@ -249,7 +253,7 @@ impl Printer {
     pub fn result(&mut self, result: &RowResult) -> io::Result<()> {
         self.progress.inc();
         match self.format {
-            OutputFormat::Text => self.emit(row_line(result)),
+            OutputFormat::Text => self.emit(&row_line(result)),
             OutputFormat::Json => {
                 let (id, status, message) = outcome_fields(&result.outcome);
                 self.emit_json(&JsonLine::Row {
@@ -277,10 +281,19 @@ impl Printer {
     ) -> io::Result<()> {
         match self.format {
             OutputFormat::Text => match check {
-                Check::Valid(preview) => self.emit(format_args!(
-                    "Row #{row} is valid and would be sent: {preview}"
-                )),
-                Check::Exists(id) => self.emit(format_args!(
+                Check::Valid(preview) => {
+                    // The line is built in a buffer kept for the next row.
+                    let mut text = std::mem::take(&mut self.line);
+                    text.clear();
+                    text.push_str("Row #");
+                    text.push_str(itoa::Buffer::new().format(row));
+                    text.push_str(" is valid and would be sent: ");
+                    preview.write_line(&mut text);
+                    let written = self.emit(&text);
+                    self.line = text;
+                    written
+                }
+                Check::Exists(id) => self.emit(&format!(
                     "User #{row} from csv already exists with ID {id}; it would be skipped"
                 )),
                 Check::Invalid => Ok(()),

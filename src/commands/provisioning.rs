@@ -158,10 +158,14 @@ pub async fn dry_run(
     let mut printer = Printer::new(format, false);
     let mut summary = Summary::default();
     let mut rows = input.open(&mut printer, &mut summary)?;
+    let mut config = String::new();
     while let Some(row) = rows.next_row() {
         let row = row?;
-        let preview = report_problems(input, row, &mut printer, &mut summary)?
-            .map(|agent| Preview::of(agent, &input.template));
+        let preview =
+            report_problems(input, row, &mut printer, &mut summary)?.map(|agent| match format {
+                OutputFormat::Text => Preview::line(agent, &input.template, &mut config),
+                OutputFormat::Json => Preview::full(agent, &input.template, &mut config),
+            });
         summary.rows += 1;
         let check = match &preview {
             Some(Ok(preview)) => {
