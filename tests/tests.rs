@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against the simulated dashboard on
 //! loopback, checked against what the dashboard recorded.
 
+mod audit;
 mod util;
 
 mod api_asterisk;
