@@ -182,8 +182,9 @@ pub struct Printer {
     /// big file flushes only at the end, for speed.
     flush_each: bool,
     progress: Progress,
-    /// Reused for building a line.
+    /// Reused for building a line, of text or JSON.
     line: String,
+    json: Vec<u8>,
 }
 
 impl Printer {
@@ -195,6 +196,7 @@ impl Printer {
             flush_each,
             progress: Progress::hidden(),
             line: String::new(),
+            json: Vec::new(),
         }
     }
 
@@ -212,23 +214,29 @@ impl Printer {
     /// into the buffer).
     /// Writes one line of text.
     fn emit(&mut self, line: &str) -> io::Result<()> {
+        self.emit_bytes(line.as_bytes())
+    }
+
+    fn emit_bytes(&mut self, line: &[u8]) -> io::Result<()> {
         let out = &mut self.out;
         let flush_each = self.flush_each;
         self.progress.suspend(|| {
-            out.write_all(line.as_bytes())?;
+            out.write_all(line)?;
             out.write_all(b"\n")?;
             if flush_each { out.flush() } else { Ok(()) }
         })
     }
 
     fn emit_json(&mut self, line: &JsonLine<'_>) -> io::Result<()> {
-        let out = &mut self.out;
-        let flush_each = self.flush_each;
-        self.progress.suspend(|| {
-            serde_json::to_writer(&mut *out, line)?;
-            out.write_all(b"\n")?;
-            if flush_each { out.flush() } else { Ok(()) }
-        })
+        // Serialized into a buffer first, so that a line is written whole
+        // or not at all, and in one call rather than one for each run of
+        // characters between those that JSON escapes.
+        let mut json = std::mem::take(&mut self.json);
+        json.clear();
+        serde_json::to_writer(&mut json, line)?;
+        let written = self.emit_bytes(&json);
+        self.json = json;
+        written
     }
 
     /// A problem of the file, located in `file`.
