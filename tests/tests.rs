@@ -17,3 +17,4 @@ mod matrix;
 mod properties;
 mod secrets;
 mod sending;
+mod soak;
