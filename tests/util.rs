@@ -237,3 +237,36 @@ pub fn file_names(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Runs `command` to the end under `/usr/bin/time -f %M`, which reports
+/// the child's peak resident memory; the run and that peak in KiB, or
+/// `None` where `/usr/bin/time` is absent (the caller then checks
+/// everything but memory).
+pub async fn run_measured(command: Command) -> (Run, Option<u64>) {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        return (run(command).await, None);
+    }
+    let report = tempfile::NamedTempFile::new().expect("a temporary file");
+    let mut measured = Command::new(time);
+    measured
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdin(Stdio::null());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => measured.env(key, value),
+            None => measured.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        measured.current_dir(dir);
+    }
+    let run = run(measured).await;
+    let text = std::fs::read_to_string(report.path()).expect("time's report");
+    // time prefixes "Command exited with non-zero status N" on its own line.
+    let peak = text.lines().last().and_then(|l| l.trim().parse().ok());
+    (run, peak)
+}
