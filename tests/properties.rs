@@ -1,10 +1,15 @@
 //! Property tests of the row reader and the payload builder.
 
-use proptest::prelude::*;
-use provision::payload::{self, ConfigTemplate};
-use provision::roster::{self, ReadOptions};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::util::HEADER;
+use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestRunner};
+use provision::dashboard::{ClientOptions, Dashboard};
+use provision::payload::{self, ConfigTemplate, SaveUser};
+use provision::roster::{self, ReadOptions};
+use provision::sandbox::Faults;
+
+use crate::util::{HEADER, sandbox_with};
 
 /// Text as people type it into a spreadsheet cell, hostile bits included.
 fn cell() -> impl Strategy<Value = String> {
@@ -77,5 +82,142 @@ proptest! {
             prop_assert!(lines == 3 || lines == 2, "{lines} lines from {value:?}");
             prop_assert!(!config.expose().contains('\r'));
         }
+    }
+}
+
+/// A password that is nothing but spaces passes the row check (with a
+/// warning) but the sandbox refuses it as empty; the property below leaves
+/// such passwords to [`a_password_of_spaces_is_accepted_or_refused_alike`].
+fn password() -> impl Strategy<Value = String> {
+    cell().prop_filter("not only spaces", |p| !p.is_empty() && !p.trim().is_empty())
+}
+
+/// Reads `record` (the cells of [`HEADER`]) as the one row of a file, and
+/// builds its payload; `None` when the row or its payload is invalid.
+fn payload_of(record: [&str; 13]) -> Option<SaveUser> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agents.csv");
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_path(&path)
+        .unwrap();
+    writer.write_record(HEADER.split(';')).unwrap();
+    writer.write_record(record).unwrap();
+    writer.flush().unwrap();
+    let row = roster::open(&path, &ReadOptions::default())
+        .unwrap()
+        .next()?
+        .unwrap();
+    payload::build(&row.agent?, &ConfigTemplate::default()).ok()
+}
+
+/// Saves `user` into a fresh sandbox's store through the real client and
+/// checks the dashboard stored every field as sent.
+fn save_and_compare(
+    runtime: &tokio::runtime::Runtime,
+    dashboard: &Dashboard,
+    sandbox: &provision::sandbox::Sandbox,
+    user: &SaveUser,
+) -> Result<(), TestCaseError> {
+    let id = runtime
+        .block_on(dashboard.save_user(user))
+        .map_err(|e| TestCaseError::fail(format!("the dashboard refused {user:?}: {e}")))?;
+    let stored = sandbox.users().into_iter().find(|u| u.id == id).unwrap();
+    prop_assert_eq!(&stored.name, &user.name);
+    prop_assert_eq!(&stored.surname, &user.surname);
+    prop_assert_eq!(&stored.email, &user.email);
+    prop_assert_eq!(stored.password.expose(), user.password.expose());
+    prop_assert_eq!(stored.role.as_str(), user.role);
+    prop_assert_eq!(&stored.groups, &user.groups);
+    let manage = (!user.manage_groups.is_empty()).then(|| user.manage_groups.clone());
+    prop_assert_eq!(&stored.manage_groups, &manage);
+    prop_assert_eq!(stored.config.as_str(), user.config.expose());
+    Ok(())
+}
+
+/// Any row that validates gives a payload the sandbox accepts and stores
+/// field for field (128 rows through the real client, one sandbox).
+#[test]
+fn valid_rows_are_accepted_and_stored_as_sent() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = runtime.block_on(sandbox_with(Faults::default()));
+    let dashboard = Dashboard::new(
+        sandbox.url(),
+        sandbox.admin_token(),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let rows = AtomicUsize::new(0);
+    let cells = (cell(), cell(), password(), cell(), cell(), cell(), cell());
+    let groups = prop::collection::vec(1u64..10_000, 1..4);
+    let roles = prop::sample::select(vec!["EMPLOYEE", "manager", "Restricted_Admin", "ADMIN"]);
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(128));
+
+    let result = runner.run(
+        &(cells, groups.clone(), groups, roles),
+        |(cells, groups, manage, role)| {
+            let (name, surname, password, login, sip_password, display, auth) = cells;
+            let n = rows.fetch_add(1, Ordering::Relaxed);
+            let email = format!("prop{n}@example.com");
+            let join = |ids: &[u64]| ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+            let (groups, manage) = (join(&groups), join(&manage));
+            let record = [
+                "true",
+                &name,
+                &surname,
+                &email,
+                &password,
+                role,
+                &groups,
+                &manage,
+                &login,
+                &sip_password,
+                &display,
+                &auth,
+                "",
+            ];
+            match payload_of(record) {
+                Some(user) => save_and_compare(&runtime, &dashboard, &sandbox, &user),
+                None => Ok(()),
+            }
+        },
+    );
+
+    result.unwrap();
+    assert!(!sandbox.panicked());
+}
+
+/// The row check and the dashboard agree on a password of six spaces:
+/// either the row is refused before sending, or the dashboard takes it.
+#[test]
+#[ignore = "fails until src/roster/rules.rs and src/sandbox/users.rs agree: \
+            the row check warns and sends it, the sandbox answers 400 (password must not be empty)"]
+fn a_password_of_spaces_is_accepted_or_refused_alike() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = runtime.block_on(sandbox_with(Faults::default()));
+    let dashboard = Dashboard::new(
+        sandbox.url(),
+        sandbox.admin_token(),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let record = [
+        "true",
+        "Anna",
+        "Smirnova",
+        "a@example.com",
+        "      ",
+        "EMPLOYEE",
+        "1",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ];
+
+    if let Some(user) = payload_of(record) {
+        save_and_compare(&runtime, &dashboard, &sandbox, &user).unwrap();
     }
 }
