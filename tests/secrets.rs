@@ -108,3 +108,46 @@ async fn no_secret_in_error_messages() {
             && !rejected.stdout.contains("wrong-Secret-42")
     );
 }
+
+/// The other commands that print dashboard data: `users list` in every
+/// format, with -vv, by token and by login, never shows the token or the
+/// admin's password (any sandbox token starts with the same JWT header).
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_in_users_list_output() {
+    let sandbox = sandbox_with(Faults::default()).await;
+    seed_users(&sandbox, &[("Anna", "Berg", "anna@example.com")]).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    for format in ["table", "csv", "json"] {
+        let by_token = provision_in(
+            &sandbox,
+            dir.path(),
+            sandbox.admin_token().expose(),
+            &["-vv", "users", "list", "--format", format],
+        )
+        .await;
+        let mut login = command(&[
+            "-vv",
+            "users",
+            "list",
+            "--format",
+            format,
+            "--email",
+            "admin@sandbox.test",
+        ]);
+        login
+            .env("SOFTPHONE_DASHBOARD", sandbox.url().as_str())
+            .env("SOFTPHONE_PASSWORD", ADMIN_PASSWORD);
+        let by_login = run(login).await;
+
+        for (how, run) in [("token", &by_token), ("login", &by_login)] {
+            let what = format!("users list --format {format} by {how}");
+            assert_eq!(run.code, 0, "{what}: {run:?}");
+            assert!(run.stdout.contains("anna@example.com"), "{what}");
+            for text in [&run.stdout, &run.stderr] {
+                assert_clean(&what, text, &sandbox, 0);
+                assert!(!text.contains("eyJhbGciOiJIUzI1NiJ9."), "{what}: a token");
+            }
+        }
+    }
+}
