@@ -18,10 +18,14 @@ pub fn init(verbosity: Verbosity) {
     };
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,provision={level}")));
+    // NOTE: no colours on Windows: tracing-subscriber does not switch the
+    // console into colour mode (tokio-rs/tracing#3068, open), so a Windows 10
+    // console would show the escape codes as text.
+    let colours = std::io::stderr().is_terminal() && !cfg!(windows);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(colours)
         .with_target(false)
         .without_time()
         .init();
