@@ -4,6 +4,10 @@
 mod audit;
 mod util;
 
+/// The checks the fuzz targets make, replayed by `fuzz_regressions`.
+#[path = "../fuzz/oracles.rs"]
+mod fuzz_oracles;
+
 mod api_asterisk;
 mod api_help;
 mod api_login;
@@ -12,6 +16,7 @@ mod api_scripts;
 mod api_users;
 mod dry_run;
 mod faults;
+mod fuzz_regressions;
 mod hostile;
 mod matrix;
 mod properties;
