@@ -297,7 +297,7 @@ fn scan(reader: &mut impl Read) -> io::Result<Scan> {
         let read = read_some(reader, &mut buf[carried..])?;
         let filled = carried + read;
         let chunk = &buf[..filled];
-        if chunk.contains(&0) {
+        if memchr::memchr(0, chunk).is_some() {
             found.has_nul = true;
             return Ok(found);
         }

@@ -1,196 +1,204 @@
 //! The emails seen so far in a file, to find a repeated one.
 //!
-//! Emails are compared ignoring letter case. To stay small on a
-//! million-row file the set keeps a 128-bit hash of each lower-cased email
-//! and the row it was first seen on, not the email itself: 20 bytes a slot
-//! instead of 50 or more for a `String`.
+//! Emails are compared ignoring letter case, and exactly: the lower-cased
+//! emails are kept one after another in a single string, and a table of
+//! 8-byte slots (32 bits of the email's hash and the entry's number) finds
+//! them. A `HashMap<String, usize>` would take a separate allocation per
+//! email and miss the cache twice per insert; on a million rows that check
+//! cost more than parsing the CSV.
 //!
-//! The set is a flat open-addressing table (linear probing) rather than a
-//! `HashMap`: on a million rows the hash map's scattered control bytes and
-//! buckets made this check cost more than parsing the CSV (about 400 ns a
-//! row, against under 100 ns here), because each insert missed the cache
-//! twice.
-//!
-//! NOTE: two different emails could in principle share a 128-bit hash, and
-//! then the later one would be reported as a repeat by mistake. With a
-//! million emails the chance is about 1 in 10^26, far below the chance of a
-//! memory error; a file that hit it could still be fixed by hand.
+//! The slots are small so that the table of a million emails (16 MB) stays
+//! mostly in the processor's cache, and a batch of inserts reads its slots
+//! first ([`SeenEmails::warm`]) so that the misses overlap.
 
 use std::hash::{BuildHasher, RandomState};
 
 /// The smallest table, in slots (a power of two).
 const MIN_SLOTS: usize = 1024;
 
-/// An email's 128-bit hash, as four 32-bit parts.
-pub(super) type Key = [u32; 4];
+/// A slot: the high half of the email's hash, and the entry's number plus
+/// one; 0 marks an empty slot.
+type Slot = [u32; 2];
 
-/// A slot: the key, then the row; row 0 marks an empty slot (rows count
-/// from 1).
-type Slot = [u32; 5];
-
-/// Turns emails into keys for [`SeenEmails`].
-#[derive(Debug)]
-pub(super) struct EmailKeys {
-    /// Two independently keyed SipHash states, giving 64 bits each.
-    hashers: (RandomState, RandomState),
-    /// Reused buffer for the lower-cased email.
-    lowered: String,
-}
-
-impl EmailKeys {
-    pub(super) fn new() -> EmailKeys {
-        EmailKeys {
-            hashers: (RandomState::new(), RandomState::new()),
-            lowered: String::new(),
-        }
-    }
-
-    /// The key of `email`, ignoring letter case.
-    pub(super) fn key(&mut self, email: &str) -> Key {
-        self.lowered.clear();
-        if email.is_ascii() {
-            self.lowered.push_str(email);
-            self.lowered.make_ascii_lowercase();
-        } else {
-            self.lowered
-                .extend(email.chars().flat_map(char::to_lowercase));
-        }
-        let (a, b) = (
-            self.hashers.0.hash_one(&self.lowered),
-            self.hashers.1.hash_one(&self.lowered),
-        );
-        // The casts keep the low and high halves of each 64-bit hash.
-        [a as u32, (a >> 32) as u32, b as u32, (b >> 32) as u32]
-    }
-}
-
-/// The emails seen so far and where, by key.
+/// The emails seen so far and where.
 #[derive(Debug)]
 pub(super) struct SeenEmails {
     /// A power-of-two number of slots, at most 70% full.
     slots: Vec<Slot>,
-    len: usize,
+    hasher: RandomState,
+    /// Every email recorded, lower-cased, one after another.
+    text: String,
+    /// Where each entry's email ends in `text`.
+    ends: Vec<usize>,
+    /// The row of each entry.
+    rows: Vec<u32>,
 }
+
+/// About how long a lower-cased email is, to reserve `text` up front.
+const EMAIL_BYTES: usize = 24;
 
 impl SeenEmails {
     /// A table sized for about `emails` entries, so that it need not grow
     /// (each growth moves every entry, with the cache misses of a first
     /// insert) on the way there.
     pub(super) fn with_capacity(emails: usize) -> SeenEmails {
-        let slots = (emails.saturating_mul(10) / 7 + 1)
-            .next_power_of_two()
-            .max(MIN_SLOTS);
         SeenEmails {
-            slots: vec![[0; 5]; slots],
-            len: 0,
+            slots: vec![[0; 2]; slots_for(emails)],
+            hasher: RandomState::new(),
+            text: String::with_capacity(emails.saturating_mul(EMAIL_BYTES)),
+            ends: Vec::with_capacity(emails),
+            rows: Vec::with_capacity(emails),
         }
     }
 
-    /// Reads the slot where `key` would go, so that an [`insert`] soon
-    /// after finds it in the cache. Warming a batch of keys before inserting
-    /// them lets the processor wait for their memory all at once instead of
-    /// one key at a time.
-    ///
-    /// [`insert`]: SeenEmails::insert
-    pub(super) fn warm(&self, key: &Key) {
-        if !self.slots.is_empty() {
-            let mask = self.slots.len() - 1;
-            std::hint::black_box(self.slots[home(key, mask)][4]);
-        }
+    /// The hash of an email already in lower case.
+    pub(super) fn hash(&self, lowered: &str) -> u64 {
+        self.hasher.hash_one(lowered)
     }
 
-    /// Records `key` as used by `row` (from 1); if it was already used,
-    /// returns the earlier row and keeps that one.
+    /// Reads the slots where emails of these hashes would go, so that
+    /// inserting them soon after finds the slots in the cache. The reads
+    /// depend on nothing but the hashes, so the processor has many of them
+    /// waiting for memory at once; inserting alone would wait for one slot
+    /// at a time.
+    pub(super) fn warm(&self, hashes: impl Iterator<Item = u64>) {
+        let mask = self.slots.len() - 1;
+        let entries = hashes.fold(0, |seen, hash| seen ^ self.slots[home(hash, mask)][1]);
+        std::hint::black_box(entries);
+    }
+
+    /// Records `lowered` (an email in lower case, of hash `hash`) as used
+    /// by `row`; if it was already used, returns the earlier row and keeps
+    /// that one.
     ///
-    /// NOTE: rows past `u32::MAX` (four billion) are remembered as
-    /// `u32::MAX`; such a file would not fit the dashboard anyway.
-    pub(super) fn insert(&mut self, key: Key, row: usize) -> Result<(), usize> {
-        let row = u32::try_from(row).unwrap_or(u32::MAX).max(1);
-        if (self.len + 1) * 10 > self.slots.len() * 7 {
+    /// NOTE: past four billion entries (`u32::MAX`), emails are no longer
+    /// recorded, so repeats among them would go unnoticed, and rows past
+    /// that number are remembered as `u32::MAX`; such a file would not fit
+    /// the dashboard anyway.
+    pub(super) fn insert(&mut self, lowered: &str, hash: u64, row: usize) -> Result<(), usize> {
+        let Ok(entry) = u32::try_from(self.rows.len() + 1) else {
+            return Ok(());
+        };
+        if (self.rows.len() + 1) * 10 > self.slots.len() * 7 {
             self.grow();
         }
-        match place(&mut self.slots, key, row) {
-            Some(earlier) => Err(earlier as usize),
-            None => {
-                self.len += 1;
-                Ok(())
+        let mask = self.slots.len() - 1;
+        let tag = tag(hash);
+        let mut at = home(hash, mask);
+        loop {
+            let [slot_tag, slot_entry] = self.slots[at];
+            if slot_entry == 0 {
+                self.slots[at] = [tag, entry];
+                self.text.push_str(lowered);
+                self.ends.push(self.text.len());
+                self.rows.push(u32::try_from(row).unwrap_or(u32::MAX));
+                return Ok(());
             }
+            let earlier = slot_entry as usize - 1;
+            if slot_tag == tag && self.email(earlier) == lowered {
+                return Err(self.rows[earlier] as usize);
+            }
+            at = (at + 1) & mask;
         }
+    }
+
+    /// The email of entry `entry`.
+    fn email(&self, entry: usize) -> &str {
+        let start = entry.checked_sub(1).map_or(0, |before| self.ends[before]);
+        &self.text[start..self.ends[entry]]
     }
 
     /// Doubles the table and puts every entry back.
     fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(MIN_SLOTS);
-        let old = std::mem::replace(&mut self.slots, vec![[0; 5]; size]);
-        for [k0, k1, k2, k3, row] in old.into_iter().filter(|slot| slot[4] != 0) {
-            place(&mut self.slots, [k0, k1, k2, k3], row);
+        let size = self.slots.len() * 2;
+        self.slots = vec![[0; 2]; size];
+        let mask = size - 1;
+        for entry in 0..self.rows.len() {
+            let hash = self.hash(self.email(entry));
+            let mut at = home(hash, mask);
+            while self.slots[at][1] != 0 {
+                at = (at + 1) & mask;
+            }
+            // `entry + 1` fits: `insert` refuses entries past u32::MAX.
+            self.slots[at] = [tag(hash), (entry + 1) as u32];
         }
     }
 }
 
-/// The key's home slot: the key is a uniform hash already, so its low bits
-/// pick the slot.
-fn home(key: &Key, mask: usize) -> usize {
-    (key[0] as usize) & mask
+/// `email` in lower case, appended to `out`.
+pub(super) fn push_lowered(email: &str, out: &mut String) {
+    if email.is_ascii() {
+        let start = out.len();
+        out.push_str(email);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.extend(email.chars().flat_map(char::to_lowercase));
+    }
 }
 
-/// Puts `key` with `row` in the first free slot from the key's home slot;
-/// if the key is there already, leaves it and returns its row instead.
-/// `slots` must have a power-of-two length and a free slot.
-fn place(slots: &mut [Slot], key: Key, row: u32) -> Option<u32> {
-    let mask = slots.len() - 1;
-    let mut at = home(&key, mask);
-    loop {
-        let slot = &mut slots[at];
-        if slot[4] == 0 {
-            *slot = [key[0], key[1], key[2], key[3], row];
-            return None;
-        }
-        if slot[..4] == key {
-            return Some(slot[4]);
-        }
-        at = (at + 1) & mask;
-    }
+/// The number of slots for `emails` entries: a power of two, at most 70%
+/// full.
+fn slots_for(emails: usize) -> usize {
+    (emails.saturating_mul(10) / 7 + 1)
+        .next_power_of_two()
+        .max(MIN_SLOTS)
+}
+
+/// The hash's home slot: its low bits (the hash is uniform already).
+fn home(hash: u64, mask: usize) -> usize {
+    // Truncation keeps the low bits, which is all the mask looks at.
+    (hash as usize) & mask
+}
+
+/// The part of the hash a slot keeps, to skip most comparisons of text.
+fn tag(hash: u64) -> u32 {
+    (hash >> 32) as u32
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Inserts `email` as `row` with keys from `keys`, warming first.
-    fn insert(
-        seen: &mut SeenEmails,
-        keys: &mut EmailKeys,
-        email: &str,
-        row: usize,
-    ) -> Result<(), usize> {
-        let key = keys.key(email);
-        seen.warm(&key);
-        seen.insert(key, row)
+    /// Inserts `email` as `row`, warming first, as the caller does.
+    fn insert(seen: &mut SeenEmails, email: &str, row: usize) -> Result<(), usize> {
+        let mut lowered = String::new();
+        push_lowered(email, &mut lowered);
+        let hash = seen.hash(&lowered);
+        seen.warm([hash].into_iter());
+        seen.insert(&lowered, hash, row)
     }
 
     /// Case is ignored, including in Cyrillic, and the first row is kept.
     #[test]
     fn repeats_are_found_ignoring_case() {
-        let (mut seen, mut keys) = (SeenEmails::with_capacity(0), EmailKeys::new());
-        assert_eq!(insert(&mut seen, &mut keys, "Anna@Example.com", 1), Ok(()));
-        assert_eq!(insert(&mut seen, &mut keys, "иван@пример.рф", 2), Ok(()));
-        assert_eq!(insert(&mut seen, &mut keys, "anna@example.COM", 3), Err(1));
-        assert_eq!(insert(&mut seen, &mut keys, "ИВАН@пример.рф", 4), Err(2));
-        assert_eq!(insert(&mut seen, &mut keys, "anna@example.COM", 5), Err(1));
+        let mut seen = SeenEmails::with_capacity(0);
+        assert_eq!(insert(&mut seen, "Anna@Example.com", 1), Ok(()));
+        assert_eq!(insert(&mut seen, "иван@пример.рф", 2), Ok(()));
+        assert_eq!(insert(&mut seen, "anna@example.COM", 3), Err(1));
+        assert_eq!(insert(&mut seen, "ИВАН@пример.рф", 4), Err(2));
+        assert_eq!(insert(&mut seen, "anna@example.COM", 5), Err(1));
     }
 
     /// Entries survive the table growing, many times over.
     #[test]
     fn growing_keeps_every_email() {
-        let (mut seen, mut keys) = (SeenEmails::with_capacity(10), EmailKeys::new());
+        let mut seen = SeenEmails::with_capacity(10);
         for row in 1..=5000 {
-            assert_eq!(
-                insert(&mut seen, &mut keys, &format!("a{row}@x.ru"), row),
-                Ok(())
-            );
+            assert_eq!(insert(&mut seen, &format!("a{row}@x.ru"), row), Ok(()));
         }
-        assert_eq!(insert(&mut seen, &mut keys, "A4321@X.RU", 6000), Err(4321));
+        assert_eq!(insert(&mut seen, "A4321@X.RU", 6000), Err(4321));
         assert!(seen.slots.len() >= 5000 * 10 / 7 && seen.slots.len().is_power_of_two());
+    }
+
+    /// Emails whose hashes share a slot, or even the whole tag, are told
+    /// apart by their text: a repeat is never reported by mistake.
+    #[test]
+    fn equal_tags_are_told_apart_by_the_text() {
+        let mut seen = SeenEmails::with_capacity(0);
+        let same = seen.hash("a@x.ru");
+        assert_eq!(seen.insert("a@x.ru", same, 1), Ok(()));
+        assert_eq!(seen.insert("b@x.ru", same, 2), Ok(()));
+        assert_eq!(seen.insert("b@x.ru", same, 3), Err(2));
+        assert_eq!(seen.insert("a@x.ru", same, 4), Err(1));
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use csv::StringRecord;
 
 use super::decode::{self, Input};
-use super::emails::{EmailKeys, Key, SeenEmails};
+use super::emails::{self, SeenEmails};
 use super::header::{self, Col};
 use super::pipeline::{BATCH_ROWS, Batch, Pipeline};
 use super::rules::{self, RowChecker};
@@ -212,11 +212,7 @@ impl Rows {
             columns: names,
             notices,
             header_problems,
-            emails: Emails {
-                seen: SeenEmails::with_capacity(expected_rows(path)),
-                keys: EmailKeys::new(),
-                batch: Vec::with_capacity(BATCH_ROWS),
-            },
+            emails: Emails::new(expected_rows(path)),
             pipeline,
             current: None,
             next: 0,
@@ -319,34 +315,52 @@ fn expected_rows(path: &Path) -> usize {
 
 /// A row of the vendor's format is rarely shorter than this.
 const BYTES_PER_ROW: u64 = 100;
-/// The most rows [`expected_rows`] expects: 40 MB of email table.
+/// The most rows [`expected_rows`] expects: 16 MB of email table, and 24
+/// MB reserved for the emails.
 const MAX_EXPECTED_ROWS: usize = 1 << 20;
 
 /// The rule that spans rows: an email may appear once in the file,
 /// ignoring case. The later row is the error, naming the earlier one.
 struct Emails {
     seen: SeenEmails,
-    keys: EmailKeys,
-    /// The keys of the batch being checked, reused.
-    batch: Vec<(usize, Key)>,
+    /// The batch's emails in lower case, one after another, reused.
+    lowered: String,
+    /// For each of them: the row's index in the batch, where its email
+    /// ends in `lowered`, and its hash.
+    batch: Vec<(usize, usize, u64)>,
 }
 
 impl Emails {
-    /// Applies the rule to a batch, in file order. The keys are worked out
-    /// first and their slots warmed, so their cache misses overlap.
+    fn new(expected: usize) -> Emails {
+        Emails {
+            seen: SeenEmails::with_capacity(expected),
+            lowered: String::new(),
+            batch: Vec::with_capacity(BATCH_ROWS),
+        }
+    }
+
+    /// Applies the rule to a batch, in file order. All the hashes are
+    /// worked out first and their slots then warmed in one go, so that
+    /// their cache misses overlap instead of coming one after another.
     fn check(&mut self, rows: &mut [CheckedRow]) {
+        self.lowered.clear();
         self.batch.clear();
         for (index, row) in rows.iter().enumerate() {
             if row.email_at.is_some() {
-                let key = self.keys.key(&row.summary.email);
-                self.seen.warm(&key);
-                self.batch.push((index, key));
+                let start = self.lowered.len();
+                emails::push_lowered(&row.summary.email, &mut self.lowered);
+                let hash = self.seen.hash(&self.lowered[start..]);
+                self.batch.push((index, self.lowered.len(), hash));
             }
         }
-        for &(index, key) in &self.batch {
+        self.seen.warm(self.batch.iter().map(|&(_, _, hash)| hash));
+        let mut start = 0;
+        for &(index, end, hash) in &self.batch {
+            let lowered = &self.lowered[start..end];
+            start = end;
             let row = &mut rows[index];
             let Some(at) = row.email_at else { continue };
-            if let Err(earlier) = self.seen.insert(key, row.row) {
+            if let Err(earlier) = self.seen.insert(lowered, hash, row.row) {
                 let message = rules::repeated_email(&row.summary.email, earlier);
                 let problem = Problem::error(row.row, row.line, Col::Email.name(), message);
                 row.problems.insert(at, problem);

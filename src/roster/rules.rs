@@ -121,7 +121,7 @@ impl<'r> Cells<'r> {
             columns,
             record,
             trimmed,
-            line_break: text.contains(&b'\n') || text.contains(&b'\r'),
+            line_break: memchr::memchr2(b'\n', b'\r', text).is_some(),
         }
     }
 
