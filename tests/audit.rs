@@ -28,9 +28,13 @@ pub struct Tally {
     /// Faults the sandboxes applied to requests: 429s, hangs, injected
     /// save errors, answers dropped after a save. Latency is not counted.
     pub faults: usize,
-    /// Disruptions made by the tests: SIGKILLs, restarts of the
-    /// dashboard, revocations of the token.
-    pub disruptions: usize,
+    /// Runs killed with SIGKILL mid-run (a run that finished before its
+    /// kill point is not counted).
+    pub kills: usize,
+    /// Restarts of the dashboard mid-run.
+    pub restarts: usize,
+    /// Revocations of the token mid-run.
+    pub revocations: usize,
     /// Users that exist more than once with the same email.
     pub duplicates: usize,
     /// Saves the dashboard refused because the email already existed: a
@@ -72,7 +76,9 @@ impl Tally {
         self.runs += other.runs;
         self.rows += other.rows;
         self.faults += other.faults;
-        self.disruptions += other.disruptions;
+        self.kills += other.kills;
+        self.restarts += other.restarts;
+        self.revocations += other.revocations;
         self.duplicates += other.duplicates;
         self.second_saves += other.second_saves;
         self.unaccounted += other.unaccounted;
@@ -141,7 +147,9 @@ impl fmt::Display for Tally {
         writeln!(f, "runs of the binary:       {}", self.runs)?;
         writeln!(f, "rows provisioned:         {}", self.rows)?;
         writeln!(f, "faults injected:          {}", self.faults)?;
-        writeln!(f, "kills/restarts/revokes:   {}", self.disruptions)?;
+        writeln!(f, "SIGKILLs mid-run:         {}", self.kills)?;
+        writeln!(f, "dashboard restarts:       {}", self.restarts)?;
+        writeln!(f, "tokens revoked:           {}", self.revocations)?;
         writeln!(f, "duplicate users:          {}", self.duplicates)?;
         writeln!(f, "second saves refused:     {}", self.second_saves)?;
         writeln!(f, "rows with no outcome:     {}", self.unaccounted)?;

@@ -195,7 +195,7 @@ pub async fn restart_scenario(plan: Plan) -> Tally {
     let run = running.await.unwrap();
 
     let what = format!("restart after {point} requests, {plan:?}");
-    tally.disruptions += 1;
+    tally.restarts += 1;
     audit::audit_run(
         &mut tally,
         &what,
@@ -233,7 +233,7 @@ pub async fn revoke_scenario(plan: Plan) -> Tally {
 
     let what = format!("token revoked after {point} requests, {plan:?}");
     let mut tally = Tally::default();
-    tally.disruptions += 1;
+    tally.revocations += 1;
     audit::audit_run(
         &mut tally,
         &format!("{what}, first run"),
@@ -319,7 +319,7 @@ pub async fn kill_scenario(faults: Faults, plan: Plan, kills: usize) -> Tally {
                 let status = (&mut waiting).await.unwrap().unwrap();
                 // It may have finished on its own just before the kill.
                 match status.code() {
-                    None => tally.disruptions += 1,
+                    None => tally.kills += 1,
                     Some(code) => assert!(code <= 1, "{what}: exit {code}"),
                 }
             }
@@ -387,6 +387,8 @@ async fn every_fault_at_every_concurrency() {
 
     let tally = all(cases).await;
 
+    // Shown with --nocapture; RELIABILITY.md quotes the figures.
+    println!("{tally}");
     tally.assert_clean();
     assert!(tally.faults > 21, "every run met its fault: {tally}");
     assert!(tally.outcomes.get("failed").is_some_and(|n| *n > 0));
@@ -402,8 +404,10 @@ async fn dashboard_restarted_mid_run() {
         .collect())
     .await;
 
+    // Shown with --nocapture; RELIABILITY.md quotes the figures.
+    println!("{tally}");
     tally.assert_clean();
-    assert_eq!(tally.disruptions, 3);
+    assert_eq!(tally.restarts, 3);
 }
 
 /// The token revoked mid-run at every concurrency: exit 3 with every row
@@ -416,6 +420,8 @@ async fn token_revoked_mid_run() {
         .collect())
     .await;
 
+    // Shown with --nocapture; RELIABILITY.md quotes the figures.
+    println!("{tally}");
     tally.assert_clean();
     assert!(tally.outcomes.get("not_sent").is_some_and(|n| *n > 0));
 }
@@ -444,6 +450,8 @@ async fn killed_at_random_points_then_rerun() {
 
     let tally = all(scenarios).await;
 
+    // Shown with --nocapture; RELIABILITY.md quotes the figures.
+    println!("{tally}");
     tally.assert_clean();
-    assert!(tally.disruptions >= 4, "{tally}");
+    assert!(tally.kills >= 4, "{tally}");
 }
