@@ -35,8 +35,8 @@ pub const DEFAULT_RETRIES: u32 = 5;
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// No single wait is longer, whatever the dashboard's `Retry-After`.
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
-/// Lookups of an unknown outcome are tried this many times.
-const LOOKUP_ATTEMPTS: u32 = 4;
+/// Lookups of an unknown outcome are tried again this many times.
+const LOOKUP_RETRIES: u32 = 3;
 
 /// One row to send.
 ///
@@ -142,13 +142,36 @@ pub struct Credentials {
 }
 
 /// The users the dashboard has, by lower-case email.
-pub async fn existing_users(dashboard: &Dashboard) -> Result<HashMap<String, u64>, ApiError> {
-    let page = dashboard.list_users(&ListQuery::all()).await?;
-    Ok(page
-        .users
-        .into_iter()
-        .map(|user| (user.email.to_lowercase(), user.id))
-        .collect())
+///
+/// Failures that may pass (timeouts, lost connections, 429, 502, 503,
+/// 504) are tried again up to `retries` times, with the same backoff as a
+/// save: a run must not end on its first request for what a save would
+/// have survived. Each request made is counted in `requests`.
+pub async fn existing_users(
+    dashboard: &Dashboard,
+    retries: u32,
+    requests: &AtomicU64,
+) -> Result<HashMap<String, u64>, ApiError> {
+    let mut attempt = 0;
+    loop {
+        requests.fetch_add(1, Ordering::Relaxed);
+        let error = match dashboard.list_users(&ListQuery::all()).await {
+            Ok(page) => {
+                return Ok(page
+                    .users
+                    .into_iter()
+                    .map(|user| (user.email.to_lowercase(), user.id))
+                    .collect());
+            }
+            Err(error) => error,
+        };
+        if !error.is_transient() || attempt >= retries {
+            return Err(error);
+        }
+        tracing::debug!(attempt, %error, "listing the users failed; trying again");
+        tokio::time::sleep(backoff(attempt, error.retry_after())).await;
+        attempt += 1;
+    }
 }
 
 /// Splits jobs into rows that already exist (with their IDs) and rows to
@@ -342,18 +365,8 @@ impl Engine {
 
     /// Whether a user with `email` exists now, and its ID.
     async fn look_up(&self, email: &str) -> Result<Option<u64>, ApiError> {
-        let mut attempt = 0;
-        loop {
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            match existing_users(&self.dashboard).await {
-                Ok(users) => return Ok(users.get(&email.to_lowercase()).copied()),
-                Err(error) if error.is_transient() && attempt + 1 < LOOKUP_ATTEMPTS => {
-                    tokio::time::sleep(backoff(attempt, error.retry_after())).await;
-                    attempt += 1;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        let users = existing_users(&self.dashboard, LOOKUP_RETRIES, &self.requests).await?;
+        Ok(users.get(&email.to_lowercase()).copied())
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -19,7 +19,7 @@ use crate::cli::{InputArgs, RunArgs, SendArgs};
 use crate::connect::{self, Connected};
 use crate::exit::Exit;
 use crate::payload::{self, ConfigTemplate, Preview};
-use crate::provision::{self, Engine, Job, Outcome, RowResult, Settings};
+use crate::provision::{self, DEFAULT_RETRIES, Engine, Job, Outcome, RowResult, Settings};
 use crate::report::{Check, OutputFormat, Printer, ResultsFile, Summary};
 use crate::roster::{self, CheckedRow, ReadOptions, Rows};
 
@@ -148,11 +148,15 @@ pub async fn dry_run(
 ) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let existing = match connected {
-        Some(connected) => Some(
-            provision::existing_users(&connected.dashboard)
-                .await
-                .context("reading the users the dashboard already has")?,
-        ),
+        Some(connected) => {
+            let requests = AtomicU64::new(0);
+            let users = provision::existing_users(&connected.dashboard, DEFAULT_RETRIES, &requests);
+            Some(
+                users
+                    .await
+                    .context("reading the users the dashboard already has")?,
+            )
+        }
         None => None,
     };
     let mut printer = Printer::new(format, false);
@@ -312,7 +316,8 @@ pub async fn send(
 
     // Phase 2: connect, and skip the users the dashboard already has.
     let connected = connect.await?;
-    let existing = provision::existing_users(&connected.dashboard)
+    let listing = AtomicU64::new(0);
+    let existing = provision::existing_users(&connected.dashboard, args.retries, &listing)
         .await
         .context("reading the users the dashboard already has")?;
     let (known, todo) = provision::plan(checked.jobs, &existing);
@@ -344,7 +349,7 @@ pub async fn send(
 
     // Phase 5: sum up.
     summary.elapsed = started.elapsed();
-    summary.requests = engine.requests() + 1;
+    summary.requests = engine.requests() + listing.load(Ordering::Relaxed);
     printer.summary(&summary, &summary.run_text())?;
     if format == OutputFormat::Text {
         eprintln!("Results written to {}", results.path().display());
