@@ -8,8 +8,7 @@
 
 use std::path::Path;
 
-use csv::StringRecord;
-
+use super::record::Record;
 use super::{Problem, RosterError, Severity, rules};
 
 /// A column of the vendor's format.
@@ -96,7 +95,7 @@ impl Columns {
     /// The last cell of a record loses one trailing `\r`: the csv reader
     /// splits lines at `\n` only (see `rows::csv_source`), so a CRLF line
     /// leaves its `\r` there, which matters for an untrimmed password.
-    pub(super) fn get<'r>(&self, record: &'r StringRecord, col: Col) -> &'r str {
+    pub(super) fn get<'r>(&self, record: &'r Record, col: Col) -> &'r str {
         let Some(at) = self.index[col as usize] else {
             return "";
         };
@@ -118,7 +117,7 @@ impl Columns {
 
     /// The unknown columns as (lower-case name, trimmed value), into
     /// `extra`, reusing its strings.
-    pub(super) fn extra_into(&self, record: &StringRecord, extra: &mut Vec<(String, String)>) {
+    pub(super) fn extra_into(&self, record: &Record, extra: &mut Vec<(String, String)>) {
         extra.resize_with(self.extra.len(), Default::default);
         for (&at, (name, value)) in self.extra.iter().zip(extra.iter_mut()) {
             if *name != self.names[at] {
@@ -136,7 +135,7 @@ impl Columns {
 /// Fails when a required column is missing (one error naming all of them,
 /// with a guess for typos) or when a name appears twice.
 pub(super) fn parse(
-    record: &StringRecord,
+    record: &Record,
     line: u64,
     path: &Path,
 ) -> Result<(Columns, Vec<Problem>), RosterError> {
@@ -232,7 +231,7 @@ fn describe_missing(missing: &[Col], unknown: &[&str]) -> String {
 }
 
 /// Warnings for unknown columns (with a typo guess) and unnamed ones.
-fn header_warnings(record: &StringRecord, line: u64) -> Vec<Problem> {
+fn header_warnings(record: &Record, line: u64) -> Vec<Problem> {
     let known: Vec<&str> = Col::ALL.iter().map(|col| col.name()).collect();
     let mut problems = Vec::new();
     for (at, written) in record.iter().map(str::trim).enumerate() {

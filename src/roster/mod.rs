@@ -14,6 +14,7 @@ mod emails;
 mod error;
 mod header;
 mod pipeline;
+mod record;
 mod rows;
 mod rules;
 mod xlsx;

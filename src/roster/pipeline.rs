@@ -19,8 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use csv::StringRecord;
-
+use super::record::Record;
 use super::rows::{Source, is_blank, read_error};
 use super::rules::RowChecker;
 use super::{CheckedRow, RosterError};
@@ -42,7 +41,7 @@ pub(super) struct Batch {
 /// Parsed records and the physical line each starts on.
 #[derive(Default)]
 struct Records {
-    records: Vec<(StringRecord, u64)>,
+    records: Vec<(Record, u64)>,
     len: usize,
     end: Option<Result<(), RosterError>>,
 }

@@ -9,12 +9,11 @@ use std::fmt;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use csv::StringRecord;
-
 use super::decode::{self, Input};
 use super::emails::{self, SeenEmails};
 use super::header::{self, Col};
 use super::pipeline::{BATCH_ROWS, Batch, Pipeline};
+use super::record::{ReadError, Record};
 use super::rules::{self, RowChecker};
 use super::xlsx::Sheet;
 use super::{CheckedRow, Problem, ReadOptions, RosterError};
@@ -105,15 +104,15 @@ pub(super) enum Source {
 impl Source {
     /// Fills `record` with the next record; returns the physical line where
     /// it starts, `None` at the end, or the reading error as text.
-    pub(super) fn next_record(
-        &mut self,
-        record: &mut StringRecord,
-    ) -> Result<Option<u64>, Failure> {
+    pub(super) fn next_record(&mut self, record: &mut Record) -> Result<Option<u64>, Failure> {
         match self {
-            Source::Csv(csv) => match csv.read_record(record) {
-                Ok(true) => Ok(Some(record.position().map_or(0, csv::Position::line))),
-                Ok(false) => Ok(None),
-                Err(error) => Err(failure(&error)),
+            Source::Csv(csv) => match record.read(csv) {
+                Ok(line) => Ok(line),
+                Err(ReadError::Csv(error)) => Err(failure(&error)),
+                Err(ReadError::NotUtf8(error)) => Err(Failure::Read(format!(
+                    "invalid UTF-8 in field {}",
+                    error.cell + 1
+                ))),
             },
             Source::Sheet(sheet) => Ok(sheet.next_record(record)),
         }
@@ -182,7 +181,7 @@ impl Rows {
     /// Reads the header (the first record with anything in it), then
     /// starts the thread that reads the rest.
     fn start(path: &Path, mut source: Source, notices: Vec<String>) -> Result<Rows, RosterError> {
-        let mut record = StringRecord::new();
+        let mut record = Record::default();
         let mut line = 0;
         loop {
             line = match source.next_record(&mut record) {
@@ -387,6 +386,6 @@ pub(super) fn read_error(path: &Path, line: u64, failure: Failure) -> RosterErro
 
 /// Whether every cell is empty or spaces: Excel writes such rows for
 /// formatted but empty lines.
-pub(super) fn is_blank(record: &StringRecord) -> bool {
+pub(super) fn is_blank(record: &Record) -> bool {
     record.iter().all(|field| field.trim().is_empty())
 }

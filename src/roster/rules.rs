@@ -6,9 +6,8 @@
 //! [`SHOWN_CHARS`] characters; passwords are never shown. This module does
 //! not decide whether problems block sending, and it reads no files.
 
-use csv::StringRecord;
-
 use super::header::{Col, Columns};
+use super::record::Record;
 use super::{Agent, CheckedRow, Problem, Role, Secret, Severity};
 
 /// The longest a text field may be, in characters (the dashboard's rule).
@@ -36,13 +35,7 @@ impl RowChecker {
     /// Checks data row `row` (from 1) that starts on physical `line`, into
     /// `out`, whose strings are reused: checking a row allocates nothing
     /// once the buffers have grown.
-    pub(super) fn check(
-        &mut self,
-        record: &StringRecord,
-        row: usize,
-        line: u64,
-        out: &mut CheckedRow,
-    ) {
+    pub(super) fn check(&mut self, record: &Record, row: usize, line: u64, out: &mut CheckedRow) {
         let cells = Cells::new(&self.columns, record);
         out.row = row;
         out.line = line;
@@ -101,7 +94,8 @@ fn blank_agent() -> Agent {
 /// The cells of one record, each trimmed once.
 struct Cells<'r> {
     columns: &'r Columns,
-    record: &'r StringRecord,
+    record: &'r Record,
+    raw: [&'r str; Col::ALL.len()],
     trimmed: [&'r str; Col::ALL.len()],
     /// Whether any cell holds a line break; nearly none does, and one look
     /// at the whole record spares looking in every cell.
@@ -109,17 +103,16 @@ struct Cells<'r> {
 }
 
 impl<'r> Cells<'r> {
-    fn new(columns: &'r Columns, record: &'r StringRecord) -> Cells<'r> {
-        let mut trimmed = [""; Col::ALL.len()];
-        for col in Col::ALL {
-            trimmed[col as usize] = trim(columns.get(record, col));
-        }
+    fn new(columns: &'r Columns, record: &'r Record) -> Cells<'r> {
+        let raw = Col::ALL.map(|col| columns.get(record, col));
+        let trimmed = raw.map(trim);
         // The last cell of a CRLF line keeps its `\r` (see `Columns::get`).
-        let text = record.as_slice().as_bytes();
+        let text = record.as_str().as_bytes();
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         Cells {
             columns,
             record,
+            raw,
             trimmed,
             line_break: memchr::memchr2(b'\n', b'\r', text).is_some(),
         }
@@ -131,7 +124,7 @@ impl<'r> Cells<'r> {
 
     /// The cell as written, for the passwords, which are kept untrimmed.
     fn raw(&self, col: Col) -> &'r str {
-        self.columns.get(self.record, col)
+        self.raw[col as usize]
     }
 }
 
@@ -296,7 +289,7 @@ impl<'p> Found<'p> {
 
 /// Says how many fields were found; when a field spans lines in a short
 /// record, a quote was most likely left open and swallowed what followed.
-fn field_count(expected: usize, record: &StringRecord) -> String {
+fn field_count(expected: usize, record: &Record) -> String {
     let found = record.len();
     let mut message = format!("expected {expected} fields, found {found}");
     let spans_lines = record.iter().position(|field| field.contains('\n'));

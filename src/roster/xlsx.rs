@@ -16,9 +16,9 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use calamine::{Data, Range, Reader, Xlsx};
-use csv::StringRecord;
 
 use super::RosterError;
+use super::record::Record;
 
 /// The first worksheet and how far it has been read.
 #[derive(Debug)]
@@ -55,7 +55,7 @@ impl Sheet {
 
     /// Fills `record` with the next row's cells; returns the row's
     /// spreadsheet number, or `None` after the last row.
-    pub(super) fn next_record(&mut self, record: &mut StringRecord) -> Option<u64> {
+    pub(super) fn next_record(&mut self, record: &mut Record) -> Option<u64> {
         if self.next >= self.range.height() {
             return None;
         }
