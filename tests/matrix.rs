@@ -296,7 +296,10 @@ pub async fn kill_scenario(faults: Faults, plan: Plan, kills: usize) -> Tally {
     let mut tally = Tally::default();
 
     for kill in 1..=kills {
-        let point = rng.random_range(1..plan.rows.max(2));
+        // Within what is left to do, so that later kills still land
+        // mid-run rather than after the run has ended.
+        let left = plan.rows.saturating_sub(sandbox.users().len());
+        let point = rng.random_range(1..left.max(2));
         let seen = sandbox.requests().len();
         let mut command = provision_command(&sandbox, plan, &file);
         command
