@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 rows=${ROWS:-1000}
 big=${BIG_ROWS:-100000}
+rounds=${ROUNDS:-3}
 latency_ms=50
 work=$(mktemp -d)
 sandbox_pid=""
@@ -80,31 +81,43 @@ done
 end=$(now)
 python3 -c "import sys; s,e,r,l=map(float,sys.argv[1:]); w=e-s; i=r*l/1000; print(f\"{'curl per row':<14} {w:9.3f} {i:9.3f} {100*i/w:7.1f}%\")" "$start" "$end" "$rows" "$latency_ms"
 
-echo "== no latency, concurrency 8: requests per second"
+echo "== no latency, concurrency 8: requests per second (best of $rounds rounds, in turns)"
 fast_rows=$((rows * 10))
-python3 scripts/gen-agents.py --rows "$fast_rows" "$work/fast.csv"
-start_sandbox 0
-start=$(now)
-SOFTPHONE_TOKEN=$TOKEN "$bin" -qq --dashboard "$URL" --concurrency 8 --output json \
-    --report "$work/results.csv" "$work/fast.csv" >"$work/fast.jsonl"
-end=$(now)
-ours=$(python3 -c "import sys; s,e,r=map(float,sys.argv[1:]); print(f'{r/(e-s):.0f}')" "$start" "$end" "$fast_rows")
-cat >"$work/save.lua" <<LUA
+cat >"$work/save.lua" <<'LUA'
+-- Every request creates a new user, as provisioning does: each wrk thread
+-- numbers its emails apart from the others' (a repeat would be a cheaper 500).
+local threads = 0
+function setup(thread)
+    threads = threads + 1
+    thread:set("prefix", threads)
+end
 local n = 0
-local id = math.random(1, 1000000000)
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $TOKEN"
 request = function()
     n = n + 1
-    local body = string.format('{"usesSoftphone":true,"name":"W","surname":"R","email":"w%d-%d@example.com","password":"secret1","role":"EMPLOYEE","groups":[1],"config":"x"}', id, n)
-    return wrk.format(nil, nil, nil, body)
+    local body = string.format('{"usesSoftphone":true,"name":"W","surname":"R","email":"w%d-%d@example.com","password":"secret1","role":"EMPLOYEE","groups":[1],"config":"x"}', prefix, n)
+    return wrk.format("POST", nil, nil, body)
 end
 LUA
-start_sandbox 0
-wrk -t 2 -c 8 -d 5s -s "$work/save.lua" "${URL}api/settings/users/save" >"$work/wrk.txt"
-theirs=$(sed -n 's/^Requests\/sec: *//p' "$work/wrk.txt")
-python3 -c "import sys; o,t=map(float,sys.argv[1:]); print(f'provision {o:.0f} rows/s (one save each), wrk {t:.0f} requests/s: {100*o/t:.0f}%')" "$ours" "$theirs"
+ours=0
+theirs=0
+for round in $(seq "$rounds"); do
+    python3 scripts/gen-agents.py --rows "$fast_rows" "$work/fast.csv"
+    start_sandbox 0
+    start=$(now)
+    SOFTPHONE_TOKEN=$TOKEN "$bin" -qq --dashboard "$URL" --concurrency 8 --output json \
+        --report "$work/results.csv" "$work/fast.csv" >"$work/fast.jsonl"
+    end=$(now)
+    rate=$(python3 -c "import sys; s,e,r=map(float,sys.argv[1:]); print(f'{r/(e-s):.0f}')" "$start" "$end" "$fast_rows")
+    start_sandbox 0
+    wrk -t 2 -c 8 -d 5s -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" \
+        -s "$work/save.lua" "${URL}api/settings/users/save" >"$work/wrk.txt"
+    wrk_rate=$(sed -n 's/^Requests\/sec: *//p' "$work/wrk.txt" | cut -d. -f1)
+    if grep -q "Non-2xx" "$work/wrk.txt"; then echo "wrk got errors:"; cat "$work/wrk.txt"; exit 1; fi
+    echo "round $round: provision $rate rows/s, wrk $wrk_rate requests/s"
+    [ "$rate" -gt "$ours" ] && ours=$rate
+    [ "$wrk_rate" -gt "$theirs" ] && theirs=$wrk_rate
+done
+python3 -c "import sys; o,t=map(float,sys.argv[1:]); print(f'best: provision {o:.0f} rows/s (one save each), wrk {t:.0f} requests/s: {100*o/t:.0f}% (target: at least 50%)')" "$ours" "$theirs"
 
 echo "== $big rows, no latency: peak memory"
 python3 scripts/gen-agents.py --rows "$big" "$work/big.csv"
