@@ -1,16 +1,11 @@
 //! What must hold for any input, shared by the fuzz targets
 //! (`fuzz/fuzz_targets/`) and the test that replays the inputs they found
 //! (`tests/fuzz_regressions.rs`), so both check exactly the same things.
-//!
-//! `FUZZ_KNOWN_BUGS` (a comma-separated list) turns off the check of a bug
-//! already found and handed over, so that a fuzzing run can look for new
-//! ones instead of finding the same one again (`scripts/fuzz.sh` passes it
-//! on; see `fixtures/fuzz/README.md`). The regression test never sets it.
 
 use std::path::Path;
 
 use provision::payload::{self, ConfigTemplate, DEFAULT_TEMPLATE};
-use provision::roster::{self, Agent, ReadOptions, Role, RosterError};
+use provision::roster::{self, Agent, ReadOptions, Role};
 use provision::secret::Secret;
 
 /// Reads the agents file at `path` as `provision` does and checks, whatever
@@ -21,8 +16,6 @@ use provision::secret::Secret;
 pub fn check_agents_file(path: &Path) {
     let rows = match roster::open(path, &ReadOptions::default()) {
         Ok(rows) => rows,
-        // The typo guess quotes a header cell as written (fixtures/fuzz/README.md).
-        Err(RosterError::MissingColumns { .. }) if known_bug("missing-column-typo") => return,
         Err(error) => return assert_one_line("the open error", &error.to_string()),
     };
     for notice in rows.notices() {
@@ -136,9 +129,4 @@ fn assert_one_line(what: &str, text: &str) {
         !text.contains(['\n', '\r']),
         "{what} spans several lines: {text:?}"
     );
-}
-
-/// Whether `bug` is named in `FUZZ_KNOWN_BUGS`.
-fn known_bug(bug: &str) -> bool {
-    std::env::var("FUZZ_KNOWN_BUGS").is_ok_and(|bugs| bugs.split(',').any(|b| b.trim() == bug))
 }

@@ -13,9 +13,9 @@
 # committed). libFuzzer runs in fork mode with crashes ignored, so one run
 # reports every crash it meets, not only the first; each crashing input is
 # left in fuzz/artifacts/TARGET/. To keep one: minimise it
-# (`cargo fuzz tmin TARGET FILE`) and copy it to fixtures/fuzz/open-bugs/
-# until the bug is fixed, then to fixtures/fuzz/TARGET/; the test
-# tests/fuzz_regressions.rs replays both (fixtures/fuzz/README.md).
+# (`cargo fuzz tmin TARGET FILE`), copy it to fixtures/fuzz/TARGET/ and fix
+# what it shows; tests/fuzz_regressions.rs replays it from then on
+# (fixtures/fuzz/README.md).
 #
 # cargo-fuzz needs nightly features; this machine has one stable toolchain,
 # so RUSTC_BOOTSTRAP=1 unlocks them for this build only.
@@ -27,10 +27,6 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(read_agents config_template)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
-# The check of a bug found and handed over but not yet fixed is turned off,
-# so the run looks for new ones (fixtures/fuzz/README.md lists them;
-# fuzz/oracles.rs knows their names). FUZZ_KNOWN_BUGS= checks everything.
-export FUZZ_KNOWN_BUGS=${FUZZ_KNOWN_BUGS-missing-column-typo}
 
 mkdir -p fuzz/logs fuzz/corpus/read_agents fuzz/corpus/config_template
 for target in "${targets[@]}"; do mkdir -p "fuzz/artifacts/$target"; done

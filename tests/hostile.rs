@@ -189,7 +189,7 @@ const LONG_LINE: usize = 16 * 1024 * 1024;
 /// The most memory the long-line run may take, in KiB. The csv reader
 /// holds a whole record (and grows its buffer by doubling), so the peak is
 /// a small multiple of the longest line, not of the file: a 100 MB line
-/// took 245 MB (see RELIABILITY.md).
+/// took 231 MB in release (see RELIABILITY.md).
 const LONG_LINE_PEAK_KIB: u64 = 128 * 1024;
 
 /// A single 16 MiB line in a cell: one clear error naming the row and the

@@ -210,8 +210,9 @@ fn describe_missing(missing: &[Col], unknown: &[&str]) -> String {
         .iter()
         .map(|col| match closest(col.name(), unknown) {
             Some(typo) => format!(
-                "`{}` (found `{typo}`: did you mean `{}`?)",
+                "`{}` (found `{}`: did you mean `{}`?)",
                 col.name(),
+                rules::one_line(typo),
                 col.name()
             ),
             None => format!("`{}`", col.name()),

@@ -405,6 +405,13 @@ fn is_email(value: &str) -> bool {
 fn check_password(value: &str, found: &mut Found<'_>) {
     if let Some(chars) = length_outside(value, MIN_PASSWORD, MAX_CHARS) {
         found.error(Col::Password, format!("must be {MIN_PASSWORD} to {MAX_CHARS} characters, found {chars} (the value is not shown)"));
+    } else if value.chars().all(char::is_whitespace) {
+        // The dashboard counts such a password as empty and refuses it;
+        // it is almost always a cell filled by mistake.
+        found.error(
+            Col::Password,
+            "is only spaces: give the agent a real password".to_string(),
+        );
     } else if value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace) {
         found.warning(Col::Password, "starts or ends with a space, which is kept as part of the password (the value is not shown)".to_string());
     }

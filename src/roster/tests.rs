@@ -652,3 +652,36 @@ fn read_counting(path: &str) -> (usize, usize) {
     }
     (all, valid)
 }
+
+/// A password of nothing but spaces is long enough but empty to the
+/// dashboard: an error, not a warning, and still without its value.
+#[test]
+fn password_of_spaces_is_an_error() {
+    let text = format!("{HEADER}true;Anna;Smirnova;a@b.c;        ;employee;1;;;;;;\n");
+    let file = temp_csv(text.as_bytes());
+    let lines = problem_lines(&file.path().to_string_lossy());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].ends_with(
+            "row #1 (line 2), column password: is only spaces: give the agent a real password"
+        ),
+        "{lines:?}"
+    );
+}
+
+/// The typo guess of a missing column quotes a header cell with a line
+/// break, so the error stays on one line.
+#[test]
+fn missing_column_typo_guess_stays_on_one_line() {
+    let text = "usesSP;name;surname;email;\"pass\rword\";role;groupsIn\n";
+    let file = temp_csv(text.as_bytes());
+    let error = crate::roster::open(file.path(), &ReadOptions::default())
+        .err()
+        .expect("a missing column")
+        .to_string();
+    assert!(!error.contains(['\r', '\n']), "{error:?}");
+    assert!(
+        error.contains(r#"(found `"pass\rword"`: did you mean `password`?)"#),
+        "{error}"
+    );
+}
