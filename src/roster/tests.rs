@@ -675,10 +675,10 @@ fn password_of_spaces_is_an_error() {
 fn missing_column_typo_guess_stays_on_one_line() {
     let text = "usesSP;name;surname;email;\"pass\rword\";role;groupsIn\n";
     let file = temp_csv(text.as_bytes());
-    let error = crate::roster::open(file.path(), &ReadOptions::default())
-        .err()
-        .expect("a missing column")
-        .to_string();
+    let Err(error) = open(file.path(), &ReadOptions::default()) else {
+        panic!("a missing column is an error");
+    };
+    let error = error.to_string();
     assert!(!error.contains(['\r', '\n']), "{error:?}");
     assert!(
         error.contains(r#"(found `"pass\rword"`: did you mean `password`?)"#),
