@@ -22,6 +22,13 @@ use super::RosterError;
 /// How many bytes the UTF-8 check reads at a time.
 const SCAN_CHUNK: usize = 256 * 1024;
 
+/// The longest line an agents file may hold, in bytes. A row of the
+/// thirteen known columns at 256 characters of four bytes each is under
+/// 14 KB, and a header of 100,000 columns about 1.2 MB; a line past this
+/// is a wrong or broken file, refused before the csv reader holds it whole
+/// (which took memory several times the line).
+pub(super) const MAX_LINE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// What the file turned out to be.
 pub(super) enum Input {
     /// An `.xlsx` workbook; [`super::xlsx`] reads it by path.
@@ -76,6 +83,13 @@ pub(super) fn open_input(
         });
     }
     file.seek(SeekFrom::Start(0)).map_err(open_error)?;
+    if let Some(offset) = scan.long_line {
+        return Err(RosterError::LongLine {
+            path: path.to_path_buf(),
+            line: line_of(&mut file, offset).map_err(open_error)?,
+            limit_mib: MAX_LINE_BYTES >> 20,
+        });
+    }
     let first_bad_line = match scan.first_bad_byte {
         Some(offset) => {
             let line = line_of(&mut file, offset).map_err(open_error)?;
@@ -280,12 +294,43 @@ struct Scan {
     has_nul: bool,
     /// The byte offset of the first byte that is not UTF-8.
     first_bad_byte: Option<u64>,
+    /// The byte offset where the first line longer than
+    /// [`MAX_LINE_BYTES`] starts.
+    long_line: Option<u64>,
+}
+
+/// Follows where the current line started, across chunks.
+#[derive(Default)]
+struct LineLength {
+    /// The offset of the current line's first byte.
+    start: u64,
+    /// How many bytes have been fed.
+    fed: u64,
+}
+
+impl LineLength {
+    /// Feeds the next bytes; the offset of the line they make too long, if
+    /// they do. Only the first and last line break of `bytes` are looked
+    /// for: a line between them is shorter than `bytes`, and a chunk is
+    /// far shorter than the limit.
+    fn feed(&mut self, bytes: &[u8]) -> Option<u64> {
+        if let Some(first) = memchr::memchr(b'\n', bytes) {
+            if self.fed + first as u64 - self.start > MAX_LINE_BYTES {
+                return Some(self.start);
+            }
+            let last = memchr::memrchr(b'\n', bytes).unwrap_or(first);
+            self.start = self.fed + last as u64 + 1;
+        }
+        self.fed += bytes.len() as u64;
+        (self.fed - self.start > MAX_LINE_BYTES).then_some(self.start)
+    }
 }
 
 /// Reads all of `reader` in chunks, looking for NULs and invalid UTF-8.
 ///
-/// Stops early at the first NUL. A character cut by a chunk boundary is
-/// carried into the next chunk, so it is not mistaken for invalid UTF-8.
+/// Stops early at the first NUL or overlong line. A character cut by a
+/// chunk boundary is carried into the next chunk, so it is not mistaken
+/// for invalid UTF-8.
 /// Lines are not counted here, to keep the common, valid case fast; see
 /// [`line_of`].
 fn scan(reader: &mut impl Read) -> io::Result<Scan> {
@@ -293,12 +338,17 @@ fn scan(reader: &mut impl Read) -> io::Result<Scan> {
     let mut carried = 0;
     let mut offset = 0_u64;
     let mut found = Scan::default();
+    let mut line = LineLength::default();
     loop {
         let read = read_some(reader, &mut buf[carried..])?;
         let filled = carried + read;
         let chunk = &buf[..filled];
         if memchr::memchr(0, chunk).is_some() {
             found.has_nul = true;
+            return Ok(found);
+        }
+        found.long_line = line.feed(&chunk[carried..]);
+        if found.long_line.is_some() {
             return Ok(found);
         }
         if found.first_bad_byte.is_none() {
@@ -403,6 +453,31 @@ mod tests {
         let bytes = b"a;b\n\xD0";
         let found = scan(&mut &bytes[..]).ok();
         assert_eq!(found.and_then(|s| s.first_bad_byte), Some(4));
+    }
+
+    /// A line one byte over the limit is found, from where it starts; one
+    /// at the limit is not.
+    #[test]
+    fn overlong_line_is_found() {
+        let limit = usize::try_from(MAX_LINE_BYTES).unwrap();
+        let mut bytes = b"a;b\n".to_vec();
+        bytes.resize(4 + limit, b'x');
+        bytes.push(b'\n');
+        assert_eq!(
+            scan(&mut bytes.as_slice()).ok().and_then(|s| s.long_line),
+            None
+        );
+
+        bytes.insert(4, b'x');
+        assert_eq!(
+            scan(&mut bytes.as_slice()).ok().and_then(|s| s.long_line),
+            Some(4)
+        );
+        bytes.pop();
+        assert_eq!(
+            scan(&mut bytes.as_slice()).ok().and_then(|s| s.long_line),
+            Some(4)
+        );
     }
 
     /// NUL anywhere marks the file as binary.

@@ -487,22 +487,38 @@ fn crlf_password_in_last_column() {
     assert_eq!(checked[0].problems.len(), 1, "the space warning");
 }
 
-/// A 10 MB field gives one short message, quoting only the value's start.
+/// A 1 MiB field gives one short message, quoting only the value's start.
 #[test]
 fn huge_field_is_not_echoed() {
-    let huge = "я".repeat(5 * 1024 * 1024);
+    let huge = "я".repeat(512 * 1024);
     let text = format!("{HEADER}true;{huge};Doe;{huge}@x.ru;secret1;ADMIN;1;;;;;;\n");
     let file = temp_csv(text.as_bytes());
     let lines = problem_lines(&file.path().to_string_lossy());
     assert_eq!(lines.len(), 2, "{:.300?}", lines);
     let start = format!("\"{}…\"", "я".repeat(40));
     assert!(lines[0].ends_with(&format!(
-        "column name: is 5242880 characters long, at most 256 allowed: {start}"
+        "column name: is 524288 characters long, at most 256 allowed: {start}"
     )));
     assert!(lines[1].ends_with(&format!(
-        "column email: is 5242885 characters long, at most 256 allowed: {start}"
+        "column email: is 524293 characters long, at most 256 allowed: {start}"
     )));
     assert!(lines.iter().all(|line| line.len() < 400), "{:.300?}", lines);
+}
+
+/// A 10 MB field makes its line longer than any agents file's: the file
+/// is refused before it is parsed, naming the line.
+#[test]
+fn ten_mb_field_is_refused_with_its_line() {
+    let huge = "a".repeat(10_000_000);
+    let text = format!(
+        "{HEADER}true;A;B;a@b.c;secret1;ADMIN;1;;;;;;\ntrue;{huge};B;c@d.e;secret1;ADMIN;1;;;;;;\n"
+    );
+    let file = temp_csv(text.as_bytes());
+    let error = open_error(&file.path().to_string_lossy(), &ReadOptions::default());
+    assert!(
+        error.ends_with(": line 3 is longer than 4 MiB, which no agents file needs (a row is a few KB); check that this is the right file, saved from Excel as \"CSV UTF-8\" or .xlsx"),
+        "{error}"
+    );
 }
 
 /// Long bad values are cut to 40 characters.
