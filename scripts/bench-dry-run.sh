@@ -6,8 +6,16 @@
 #   1. merely parsing it with the csv crate (examples/csv_parse_only.rs);
 #   2. `provision --dry-run FILE` (text output to /dev/null);
 #   3. `provision --dry-run --output json FILE` (to /dev/null).
-# Each is run RUNS times (default 5), in turns, and the best wall time is kept; peak
-# memory (max RSS) comes from /usr/bin/time, or from /proc if it is absent.
+# Each is run RUNS times (default 7), in turns; peak memory (max RSS) comes
+# from /usr/bin/time.
+#
+# Two ratios are printed: the best dry run over the best parse, and the
+# median over the turns of each turn's dry run over its own parse. The
+# verdict uses the median: on a shared VM the single-threaded parse gets
+# a whole core far more often than the three-threaded dry run gets two at
+# once, so the two best times come from unlike moments, while each turn
+# times both back to back under the same load. BENCHMARKS.md gives both.
+#
 # Targets: `--dry-run` (its default, text output) at most 2x the parse-only
 # time; peak memory under 150 MB for both. The JSON ratio is reported, not
 # held to the 2x: each JSON line carries the whole masked config, over
@@ -16,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rows=${ROWS:-1000000}
-runs=${RUNS:-5}
+runs=${RUNS:-7}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 file="$work/agents.csv"
@@ -28,7 +36,7 @@ python3 scripts/gen-agents.py --rows "$rows" "$file"
 echo "file: $rows rows, $(du -h "$file" | cut -f1)"
 
 # once NAME COMMAND...: runs it once, keeping its best time and peak memory
-# in $work/NAME.secs and $work/NAME.kib.
+# in $work/NAME.secs and $work/NAME.kib, and every time in $work/NAME.all.
 once() {
     local name=$1; shift
     local out="$work/time.txt" start end secs rss=0
@@ -46,6 +54,7 @@ once() {
     peak=$(cat "$work/$name.kib" 2>/dev/null || echo 0)
     if [ "$(echo "$secs < $best" | bc)" = 1 ]; then best=$secs; fi
     if [ "$rss" -gt "$peak" ]; then peak=$rss; fi
+    echo "$secs" >> "$work/$name.all"
     echo "$best" > "$work/$name.secs"
     echo "$peak" > "$work/$name.kib"
 }
@@ -62,19 +71,31 @@ for name in parse-only dry-run dry-run-json; do
         "$(echo "$(cat "$work/$name.kib") / 1024" | bc -l)"
 done
 
+# median_ratio NAME: the median over the turns of NAME's time over the
+# parse's time in the same turn.
+median_ratio() {
+    python3 - "$work/$1.all" "$work/parse-only.all" <<'PY'
+import statistics, sys
+mine, base = ([float(line) for line in open(path)] for path in sys.argv[1:])
+print(f"{statistics.median(m / b for m, b in zip(mine, base)):.2f}")
+PY
+}
+
 base=$(cat "$work/parse-only.secs")
 status=0
 for name in dry-run dry-run-json; do
-    ratio=$(echo "$(cat "$work/$name.secs") / $base" | bc -l)
+    best=$(echo "$(cat "$work/$name.secs") / $base" | bc -l)
+    median=$(median_ratio "$name")
     mb=$(echo "$(cat "$work/$name.kib") / 1024" | bc -l)
     verdict=ok
     if [ "$(echo "$mb >= 150" | bc)" = 1 ]; then
         verdict=MISSED; status=1
-    elif [ "$name" = dry-run ] && [ "$(echo "$ratio > 2" | bc)" = 1 ]; then
+    elif [ "$name" = dry-run ] && [ "$(echo "$median > 2" | bc)" = 1 ]; then
         verdict=MISSED; status=1
     elif [ "$name" = dry-run-json ]; then
         verdict="reported (no time target)"
     fi
-    printf '%-22s %.2fx parse-only, %.1f MB peak: %s\n' "$name" "$ratio" "$mb" "$verdict"
+    printf '%-14s %.2fx parse-only (median of %s turns), %.2fx (best over best), %.1f MB peak: %s\n' \
+        "$name" "$median" "$runs" "$best" "$mb" "$verdict"
 done
 exit $status
