@@ -243,23 +243,19 @@ async fn a_long_header_cell_gets_one_clear_error_in_bounded_memory() {
 /// invisible control character (U+0098) in it.
 #[tokio::test(flavor = "multi_thread")]
 async fn undefined_windows_1251_byte_gets_a_located_error() {
-    let path = fixture("fuzz/read_agents/windows-1251-undefined-0x98.csv");
-
-    let run = run(command(&["--dry-run", path.to_str().unwrap()])).await;
-
-    assert_eq!(run.code, 2, "{run:?}");
-    let errors = error_lines(&run);
-    assert!(
-        errors.len() == 1 && errors[0].contains("line 2"),
-        "{errors:?}"
-    );
+    assert_one_error_on_line_2("fuzz/read_agents/windows-1251-undefined-0x98.csv").await;
 }
 
 /// A lone surrogate in UTF-16 text is not text: a located error, not a
 /// name with U+FFFD in place of the character.
 #[tokio::test(flavor = "multi_thread")]
 async fn lone_utf16_surrogate_in_a_cell_gets_a_located_error() {
-    let path = fixture("fuzz/read_agents/utf16le-lone-surrogate.txt");
+    assert_one_error_on_line_2("fuzz/read_agents/utf16le-lone-surrogate.txt").await;
+}
+
+/// A dry run of the fixture `name` exits 2 with one error, naming line 2.
+async fn assert_one_error_on_line_2(name: &str) {
+    let path = fixture(name);
 
     let run = run(command(&["--dry-run", path.to_str().unwrap()])).await;
 
