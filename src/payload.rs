@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::roster::{Agent, Problem};
+use crate::roster::{Agent, Col, Problem};
 use crate::secret::{self, Secret};
 
 /// The config the API page shows, with SIP credentials after `_Account1`.
@@ -34,69 +34,10 @@ AuthId=${sipauthname}
 {% include \"_ScreenRecording\" %}
 {% include \"Default\" %}";
 
-/// A column of the vendor's format, which a template may always name even
-/// when the file leaves the optional ones out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Field {
-    UsesSp,
-    Name,
-    Surname,
-    Email,
-    Password,
-    Role,
-    GroupsIn,
-    GroupsMan,
-    SipLogin,
-    SipPassword,
-    SipDisplayName,
-    SipAuthName,
-    Ext,
-}
-
-impl Field {
-    const ALL: [Field; 13] = [
-        Field::UsesSp,
-        Field::Name,
-        Field::Surname,
-        Field::Email,
-        Field::Password,
-        Field::Role,
-        Field::GroupsIn,
-        Field::GroupsMan,
-        Field::SipLogin,
-        Field::SipPassword,
-        Field::SipDisplayName,
-        Field::SipAuthName,
-        Field::Ext,
-    ];
-
-    /// The placeholder's name, in lower case.
-    fn name(self) -> &'static str {
-        match self {
-            Field::UsesSp => "usessp",
-            Field::Name => "name",
-            Field::Surname => "surname",
-            Field::Email => "email",
-            Field::Password => "password",
-            Field::Role => "role",
-            Field::GroupsIn => "groupsin",
-            Field::GroupsMan => "groupsman",
-            Field::SipLogin => "siplogin",
-            Field::SipPassword => "sippassword",
-            Field::SipDisplayName => "sipdisplayname",
-            Field::SipAuthName => "sipauthname",
-            Field::Ext => "ext",
-        }
-    }
-
-    fn find(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|field| field.name() == name)
-    }
-
-    /// Whether the value is masked in every preview.
-    fn is_secret(self) -> bool {
-        matches!(self, Field::Password | Field::SipPassword)
-    }
+/// The column of the vendor's format that a placeholder names, if any; a
+/// template may always name one, even when the file leaves it out.
+fn known_column(key: &str) -> Option<Col> {
+    Col::ALL.into_iter().find(|col| col.key() == key)
 }
 
 /// What is wrong with a config template; found before any row is read.
@@ -125,7 +66,7 @@ enum Piece {
     Text(String),
     /// A column of the vendor's format, resolved once here rather than by
     /// name for every row.
-    Field(Field),
+    Field(Col),
     /// Any other column of the file, by lower-case name.
     Column(String),
 }
@@ -261,7 +202,7 @@ impl ConfigTemplate {
 impl Piece {
     fn value_name(&self) -> Option<&str> {
         match self {
-            Piece::Field(field) => Some(field.name()),
+            Piece::Field(field) => Some(field.key()),
             Piece::Column(name) => Some(name),
             Piece::Text(_) => None,
         }
@@ -296,7 +237,7 @@ fn parse_line(line_number: usize, line: &str) -> Result<Line, TemplateError> {
             });
         }
         let name = name.to_ascii_lowercase();
-        pieces.push(match Field::find(&name) {
+        pieces.push(match known_column(&name) {
             Some(field) => Piece::Field(field),
             None => Piece::Column(name),
         });
@@ -316,12 +257,12 @@ fn parse_line(line_number: usize, line: &str) -> Result<Line, TemplateError> {
 }
 
 fn known_columns(columns: &[String]) -> String {
-    let mut all: Vec<&str> = Field::ALL.map(Field::name).to_vec();
+    let mut all: Vec<&str> = Col::ALL.map(Col::key).to_vec();
     all.extend(
         columns
             .iter()
             .map(String::as_str)
-            .filter(|c| Field::find(c).is_none()),
+            .filter(|c| known_column(c).is_none()),
     );
     all.join(", ")
 }
@@ -355,7 +296,7 @@ fn render_line(
                 last = literal.as_bytes().last().map(|&b| (b, None)).or(last);
                 continue;
             }
-            Piece::Field(field) => (field_value(agent, *field), field.name(), field.is_secret()),
+            Piece::Field(field) => (field_value(agent, *field), field.key(), field.is_secret()),
             Piece::Column(name) => (
                 Cow::Borrowed(column_value(agent, name)),
                 name.as_str(),
@@ -446,27 +387,27 @@ fn ini_breaker(value: &str) -> Option<Breaker> {
 
 /// A row's value of a column of the vendor's format; empty when the file
 /// leaves an optional column out.
-fn field_value(agent: &Agent, field: Field) -> Cow<'_, str> {
+fn field_value(agent: &Agent, field: Col) -> Cow<'_, str> {
     let text = match field {
-        Field::UsesSp => {
+        Col::UsesSp => {
             if agent.uses_softphone {
                 "true"
             } else {
                 "false"
             }
         }
-        Field::Name => &agent.name,
-        Field::Surname => &agent.surname,
-        Field::Email => &agent.email,
-        Field::Password => agent.password.expose(),
-        Field::Role => agent.role.as_str(),
-        Field::GroupsIn => return Cow::Owned(ids_text(&agent.groups)),
-        Field::GroupsMan => return Cow::Owned(ids_text(&agent.manage_groups)),
-        Field::SipLogin => &agent.sip_login,
-        Field::SipPassword => agent.sip_password.expose(),
-        Field::SipDisplayName => &agent.sip_display_name,
-        Field::SipAuthName => &agent.sip_auth_name,
-        Field::Ext => &agent.ext,
+        Col::Name => &agent.name,
+        Col::Surname => &agent.surname,
+        Col::Email => &agent.email,
+        Col::Password => agent.password.expose(),
+        Col::Role => agent.role.as_str(),
+        Col::GroupsIn => return Cow::Owned(ids_text(&agent.groups)),
+        Col::GroupsMan => return Cow::Owned(ids_text(&agent.manage_groups)),
+        Col::SipLogin => &agent.sip_login,
+        Col::SipPassword => agent.sip_password.expose(),
+        Col::SipDisplayName => &agent.sip_display_name,
+        Col::SipAuthName => &agent.sip_auth_name,
+        Col::Ext => &agent.ext,
     };
     Cow::Borrowed(text)
 }
@@ -754,7 +695,7 @@ mod tests {
             error.to_string(),
             format!(
                 "config template line 2: `${{sipuser}}` names no column of the agents file (columns: {})",
-                Field::ALL.map(Field::name).join(", ")
+                Col::ALL.map(Col::key).join(", ")
             )
         );
     }

@@ -11,9 +11,9 @@ use std::path::Path;
 use super::record::Record;
 use super::{Problem, RosterError, Severity, rules};
 
-/// A column of the vendor's format.
+/// A column of the vendor's format; the payload's templates name them too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Col {
+pub(crate) enum Col {
     UsesSp,
     Name,
     Surname,
@@ -31,7 +31,7 @@ pub(super) enum Col {
 
 impl Col {
     /// Every column, required ones first, in the vendor's order.
-    pub(super) const ALL: [Col; 13] = [
+    pub(crate) const ALL: [Col; 13] = [
         Col::UsesSp,
         Col::Name,
         Col::Surname,
@@ -48,7 +48,7 @@ impl Col {
     ];
 
     /// The name as the vendor's README spells it; messages use this.
-    pub(super) fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Col::UsesSp => "usesSP",
             Col::Name => "name",
@@ -64,6 +64,22 @@ impl Col {
             Col::SipAuthName => "sipauthname",
             Col::Ext => "ext",
         }
+    }
+
+    /// The name in lower case, as a config template's placeholder names it.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Col::UsesSp => "usessp",
+            Col::GroupsIn => "groupsin",
+            Col::GroupsMan => "groupsman",
+            // The others are written in lower case already.
+            col => col.name(),
+        }
+    }
+
+    /// Whether the value is a secret, masked in every preview.
+    pub(crate) fn is_secret(self) -> bool {
+        matches!(self, Col::Password | Col::SipPassword)
     }
 
     fn is_required(self) -> bool {
@@ -332,6 +348,14 @@ pub(super) fn sniff_delimiter(prefix: &[u8]) -> (u8, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A placeholder's key is the column's name in lower case.
+    #[test]
+    fn keys_are_lower_case_names() {
+        for col in Col::ALL {
+            assert_eq!(col.key(), col.name().to_ascii_lowercase());
+        }
+    }
 
     /// Transposed letters are two edits, as in `emial`.
     #[test]

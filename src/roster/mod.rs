@@ -20,6 +20,7 @@ mod rules;
 mod xlsx;
 
 pub use error::RosterError;
+pub(crate) use header::Col;
 pub use rows::{Rows, open};
 
 /// How the file is to be read; `None` means "detect it".
