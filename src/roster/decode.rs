@@ -87,7 +87,6 @@ pub(super) fn open_input(
         return Err(RosterError::LongLine {
             path: path.to_path_buf(),
             line: line_of(&mut file, offset).map_err(open_error)?,
-            limit_mib: MAX_LINE_BYTES >> 20,
         });
     }
     let first_bad_line = match scan.first_bad_byte {

@@ -64,16 +64,13 @@ pub enum RosterError {
         encoding: String,
     },
 
-    /// A line too long for any agents file; see `decode::MAX_LINE_BYTES`.
+    /// A line too long for any agents file.
     #[error(
-        "{}: line {line} is longer than {limit_mib} MiB, which no agents file needs (a row is a few KB); check that this is the right file, saved from Excel as \"CSV UTF-8\" or .xlsx",
-        path.display()
+        "{}: line {line} is longer than {} MiB, which no agents file needs (a row is a few KB); check that this is the right file, saved from Excel as \"CSV UTF-8\" or .xlsx",
+        path.display(),
+        super::decode::MAX_LINE_BYTES >> 20
     )]
-    LongLine {
-        path: PathBuf,
-        line: u64,
-        limit_mib: u64,
-    },
+    LongLine { path: PathBuf, line: u64 },
 
     /// The `.xlsx` workbook could not be read.
     #[error("failed to read {} as an .xlsx workbook: {reason}; save it again from Excel, or as CSV", path.display())]
