@@ -22,7 +22,9 @@ sandbox_pid=""
 cleanup() { [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
+# shellcheck source=scripts/apt-install.sh
+. scripts/apt-install.sh
+command -v wrk >/dev/null || apt_install wrk
 cargo build --release --quiet --bin provision
 # Where cargo just built it: CARGO_TARGET_DIR when set, else ./target.
 bin=${CARGO_TARGET_DIR:-target}/release/provision

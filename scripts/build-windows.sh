@@ -16,25 +16,9 @@ cd "$root"
 triple=x86_64-pc-windows-gnu
 linker=x86_64-w64-mingw32-gcc
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo=sudo
 
-# apt_install PACKAGE...: installs those not installed yet; refreshes the
-# package lists only if apt does not know a package.
-apt_install() {
-    local missing=() package
-    for package in "$@"; do
-        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' ||
-            missing+=("$package")
-    done
-    [ ${#missing[@]} -eq 0 ] && return
-    echo "installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-        $sudo apt-get update -qq >/dev/null &&
-            $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    }
-}
+# shellcheck source=scripts/apt-install.sh
+. "$root/scripts/apt-install.sh"
 
 # crlf FILE: the file with Windows line ends, whatever it has in git. cmd
 # misreads labels in a batch file with bare LF, and old Notepad shows such
