@@ -28,28 +28,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo=sudo
 # A token must reach provision.exe from the launcher's settings, not from
 # this shell (Wine passes the Linux environment on to Windows programs).
 unset SOFTPHONE_TOKEN SOFTPHONE_DASHBOARD SOFTPHONE_EMAIL SOFTPHONE_PASSWORD
 
-# apt_install PACKAGE...: installs those not installed yet; refreshes the
-# package lists only if apt does not know a package.
-apt_install() {
-    local missing=() package
-    for package in "$@"; do
-        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' ||
-            missing+=("$package")
-    done
-    [ ${#missing[@]} -eq 0 ] && return
-    echo "installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-        $sudo apt-get update -qq >/dev/null &&
-            $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    }
-}
+# shellcheck source=scripts/apt-install.sh
+. "$root/scripts/apt-install.sh"
 
 step() { echo "windows-smoke: $*" >&2; }
 
@@ -139,11 +123,14 @@ dashboard_pid=""
 # start_dashboard FLAG...: a simulated dashboard keeping its users in the
 # test folder across restarts; sets url and token.
 start_dashboard() {
+    # The child truncates the file only once it runs: the previous
+    # dashboard's lines must not be there for the wait below to see.
+    rm -f "$work/dashboard.out"
     "$bin" sandbox --port 0 --state "$work/dashboard.json" "$@" \
         >"$work/dashboard.out" 2>"$work/dashboard.err" &
     dashboard_pid=$!
     local tries=0
-    until grep -q '^Token: ' "$work/dashboard.out"; do
+    until grep -q '^Token: ' "$work/dashboard.out" 2>/dev/null; do
         ((tries++ < 100)) || fail "the simulated dashboard did not start" "$work/dashboard.err"
         sleep 0.1
     done
