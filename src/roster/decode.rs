@@ -2,25 +2,42 @@
 //! into a stream of UTF-8 bytes.
 //!
 //! Detection order: a `.xlsx` name or the ZIP magic means a workbook; a
-//! UTF-16 byte-order mark means UTF-16; otherwise one streaming pass checks
-//! the bytes for NULs (a binary file) and for UTF-8 validity, and bytes that
-//! are not UTF-8 are read as Windows-1251, which is what Excel saves on
+//! UTF-16 byte-order mark means UTF-16; otherwise a first pass reads until
+//! the encoding is settled. Text that is UTF-8 up to its first non-ASCII
+//! byte and for [`SETTLE_BYTES`] after it is read as UTF-8; bytes there
+//! that are not UTF-8 mean Windows-1251, which is what Excel saves on
 //! Russian Windows. A forced encoding skips the guessing.
 //!
-//! This module never holds the whole file: the check reads fixed-size
-//! chunks, and the returned reader decodes as it goes. It does not parse
-//! CSV or look at the header.
+//! NOTE: the encoding is settled from the start of the file, not from all
+//! of it, so that a big file is not read one more time before its first
+//! row. Text that starts as UTF-8 and holds other bytes further on is two
+//! files put together, and reading it all as Windows-1251 would turn the
+//! first part's names into nonsense (`Сергей` as `РЎРµСЂРіРµР№`); such a file
+//! is refused at the line where it changes (see [`super::record`]).
+//!
+//! The whole file is watched as it is read ([`Watched`]): a NUL byte (a
+//! binary file) or a line over [`MAX_LINE_BYTES`] ends the reading with an
+//! error. This module never holds the whole file: the passes read
+//! fixed-size chunks, and the returned reader decodes as it goes. It does
+//! not parse CSV or look at the header.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use encoding_rs::{DecoderResult, Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1251};
 
 use super::RosterError;
 
-/// How many bytes the UTF-8 check reads at a time.
+/// How many bytes the first pass reads at a time.
 const SCAN_CHUNK: usize = 256 * 1024;
+
+/// How much text after its first non-ASCII byte must be UTF-8 for a file
+/// to be read as UTF-8. Windows-1251 text is almost never UTF-8 for even
+/// a word (a capital letter must be followed by one of the rare signs
+/// 0x80 to 0xBF, a small letter by two or three of them), so this is a
+/// wide margin; it costs a fraction of a millisecond.
+const SETTLE_BYTES: u64 = 1024 * 1024;
 
 /// The longest line an agents file may hold, in bytes. A row of the
 /// thirteen known columns at 256 characters of four bytes each is under
@@ -39,13 +56,17 @@ pub(super) enum Input {
         reader: Box<dyn Read + Send>,
         /// Set when the text was not read as UTF-8, naming the encoding.
         notice: Option<String>,
+        /// Whether UTF-8 was given rather than settled by the first pass:
+        /// it words the error for bytes further on that are not UTF-8.
+        utf8_given: bool,
     },
 }
 
 /// Opens `path` and decides how to read it; `forced` overrides detection.
 ///
 /// Fails on an unreadable or empty file, on NUL bytes outside UTF-16, and
-/// when UTF-8 was forced but the bytes are not UTF-8.
+/// when UTF-8 was forced but the bytes are not UTF-8, as far as the first
+/// pass reads; the reader returned fails on what comes later.
 pub(super) fn open_input(
     path: &Path,
     forced: Option<&'static Encoding>,
@@ -97,15 +118,15 @@ pub(super) fn open_input(
         }
         None => None,
     };
-    choose(file, forced, first_bad_line, path)
+    choose(Watched::new(file, path), forced, first_bad_line, path)
 }
 
 /// The reason given in the notice when the caller chose the encoding.
 const GIVEN: &str = "the encoding was given";
 
-/// Picks the reader once the bytes are known to be text.
+/// Picks the reader once the start of the file is known to be text.
 fn choose(
-    file: File,
+    file: Watched<File>,
     forced: Option<&'static Encoding>,
     first_bad_line: Option<u64>,
     path: &Path,
@@ -116,6 +137,7 @@ fn choose(
         (_, None) => Ok(Input::Text {
             reader: Box::new(file),
             notice: None,
+            utf8_given: forced.is_some(),
         }),
         (Some(_), Some(line)) => Err(RosterError::NotUtf8 {
             path: path.to_path_buf(),
@@ -129,21 +151,84 @@ fn choose(
 }
 
 /// A reader decoding `file` from `encoding`, with the notice saying so.
-fn decoded(file: File, encoding: &'static Encoding, why: &str) -> Input {
+fn decoded(file: impl Read + Send + 'static, encoding: &'static Encoding, why: &str) -> Input {
     Input::Text {
         reader: Box::new(Decoding::new(file, encoding)),
         notice: Some(format!("read as {} ({why})", display_name(encoding))),
+        utf8_given: false,
     }
 }
 
-/// Where decoding found bytes that the encoding does not define; travels
-/// inside the `io::Error` that the csv reader passes on.
+/// What reading refused part way through the file; travels inside the
+/// `io::Error` that the csv reader passes on.
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("line {line} is not valid {encoding} text")]
-pub(super) struct Undecodable {
-    /// The line (from 1) of the decoded text where the bytes are.
-    pub(super) line: u64,
-    pub(super) encoding: String,
+pub(super) enum Refusal {
+    /// Bytes that the encoding does not define, on this line of the
+    /// decoded text.
+    #[error("line {line} is not valid {encoding} text")]
+    Undecodable { line: u64, encoding: String },
+    /// A NUL byte: not a text file after all.
+    #[error("the file has a NUL byte")]
+    Nul,
+    /// A line over [`MAX_LINE_BYTES`], starting on this line.
+    #[error("line {line} is too long")]
+    LongLine { line: u64 },
+}
+
+impl Refusal {
+    fn into_io(self) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, self)
+    }
+}
+
+/// The [`Refusal`] inside an I/O error, if that is what it is.
+pub(super) fn refusal(error: &io::Error) -> Option<&Refusal> {
+    error.get_ref()?.downcast_ref()
+}
+
+/// The raw bytes of a text file as they are read, refused at the first
+/// NUL or line over [`MAX_LINE_BYTES`]. The first pass looks for the same
+/// in what it reads; this covers the rest of the file.
+struct Watched<R> {
+    inner: R,
+    line: LineLength,
+    /// Where the bytes come from, read again from its start to find the
+    /// line of a long one: counting lines as they pass would cost every
+    /// file that time for the rare one that needs it.
+    path: PathBuf,
+}
+
+impl<R> Watched<R> {
+    fn new(inner: R, path: &Path) -> Watched<R> {
+        Watched {
+            inner,
+            line: LineLength::default(),
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// The line (from 1) where byte `offset` of the file is, or 0 if the
+    /// file can no longer be read.
+    fn line_at(&self, offset: u64) -> u64 {
+        File::open(&self.path)
+            .and_then(|mut file| line_of(&mut file, offset))
+            .unwrap_or(0)
+    }
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let bytes = &buf[..read];
+        if memchr::memchr(0, bytes).is_some() {
+            return Err(Refusal::Nul.into_io());
+        }
+        if let Some(start) = self.line.feed(bytes) {
+            let line = self.line_at(start);
+            return Err(Refusal::LongLine { line }.into_io());
+        }
+        Ok(read)
+    }
 }
 
 /// How many bytes are decoded at a time.
@@ -168,7 +253,7 @@ struct Decoding<R> {
     line: u64,
     done: bool,
     /// Set once bytes the encoding does not define are reached.
-    failed: Option<Undecodable>,
+    failed: Option<Refusal>,
 }
 
 impl<R: Read> Decoding<R> {
@@ -217,7 +302,7 @@ impl<R: Read> Decoding<R> {
         self.line += count_newlines(&decoded[..good]);
         self.ready = 0..good;
         if good < written || malformed.is_some() {
-            self.failed = Some(Undecodable {
+            self.failed = Some(Refusal::Undecodable {
                 line: self.line,
                 encoding: display_name(self.decoder.encoding()),
             });
@@ -227,16 +312,11 @@ impl<R: Read> Decoding<R> {
     }
 }
 
-/// The [`Undecodable`] inside an I/O error, if that is what it is.
-pub(super) fn undecodable(error: &io::Error) -> Option<&Undecodable> {
-    error.get_ref()?.downcast_ref()
-}
-
 impl<R: Read> Read for Decoding<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.ready.is_empty() {
             if let Some(failed) = &self.failed {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, failed.clone()));
+                return Err(failed.clone().into_io());
             }
             if self.done {
                 return Ok(0);
@@ -287,7 +367,7 @@ fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// What one pass over the raw bytes found.
+/// What the first pass over the raw bytes found.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Scan {
     has_nul: bool,
@@ -325,19 +405,20 @@ impl LineLength {
     }
 }
 
-/// Reads all of `reader` in chunks, looking for NULs and invalid UTF-8.
+/// Reads `reader` in chunks until its encoding is settled: up to the first
+/// byte that is not UTF-8, or [`SETTLE_BYTES`] past the first that is not
+/// ASCII, or the end. Stops early at the first NUL or overlong line.
 ///
-/// Stops early at the first NUL or overlong line. A character cut by a
-/// chunk boundary is carried into the next chunk, so it is not mistaken
-/// for invalid UTF-8.
-/// Lines are not counted here, to keep the common, valid case fast; see
-/// [`line_of`].
+/// A character cut by a chunk boundary is carried into the next chunk, so
+/// it is not mistaken for invalid UTF-8. Lines are not counted here, to
+/// keep the common, valid case fast; see [`line_of`].
 fn scan(reader: &mut impl Read) -> io::Result<Scan> {
     let mut buf = vec![0; SCAN_CHUNK + 4];
     let mut carried = 0;
     let mut offset = 0_u64;
     let mut found = Scan::default();
     let mut line = LineLength::default();
+    let mut settled_at = None;
     loop {
         let read = read_some(reader, &mut buf[carried..])?;
         let filled = carried + read;
@@ -350,18 +431,24 @@ fn scan(reader: &mut impl Read) -> io::Result<Scan> {
         if found.long_line.is_some() {
             return Ok(found);
         }
-        if found.first_bad_byte.is_none() {
-            let (valid, bad) = utf8_prefix(chunk, read == 0);
-            if bad {
-                found.first_bad_byte = Some(offset + valid as u64);
-            }
-            carried = if bad { 0 } else { filled - valid };
+        if settled_at.is_none() && !chunk.is_ascii() {
+            let first = chunk.iter().position(|b| !b.is_ascii()).unwrap_or(0);
+            settled_at = Some(offset + first as u64 + SETTLE_BYTES);
+        }
+        let (valid, bad) = utf8_prefix(chunk, read == 0);
+        if bad {
+            found.first_bad_byte = Some(offset + valid as u64);
+            return Ok(found);
         }
         if read == 0 {
             return Ok(found);
         }
-        offset += (filled - carried) as u64;
-        buf.copy_within(filled - carried..filled, 0);
+        carried = filled - valid;
+        offset += valid as u64;
+        if settled_at.is_some_and(|at| offset >= at) {
+            return Ok(found);
+        }
+        buf.copy_within(valid..filled, 0);
     }
 }
 
@@ -443,6 +530,28 @@ mod tests {
         assert_eq!(
             line_of(&mut bytes.as_slice(), 2 * SCAN_CHUNK as u64).ok(),
             Some(SCAN_CHUNK as u64 + 1)
+        );
+    }
+
+    /// The first pass stops once the text is UTF-8 for `SETTLE_BYTES`
+    /// after its first non-ASCII byte: a bad byte past that is not its
+    /// business (the records find it), one before it is.
+    #[test]
+    fn encoding_is_settled_from_the_start() {
+        let settle = usize::try_from(SETTLE_BYTES).unwrap();
+        let mut bytes = b"x\n".repeat(SCAN_CHUNK);
+        bytes.extend_from_slice("я\n".as_bytes());
+        let first = bytes.len() - 3;
+        bytes.resize(first + settle + SCAN_CHUNK, b'x');
+        bytes.push(0xFF);
+        assert_eq!(scan(&mut bytes.as_slice()).ok(), Some(Scan::default()));
+
+        bytes.truncate(first + settle - 1);
+        bytes.push(0xFF);
+        let found = scan(&mut bytes.as_slice()).ok();
+        assert_eq!(
+            found.and_then(|s| s.first_bad_byte),
+            Some((first + settle - 1) as u64)
         );
     }
 

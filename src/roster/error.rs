@@ -52,6 +52,20 @@ pub enum RosterError {
     )]
     NotUtf8 { path: PathBuf, line: u64 },
 
+    /// The file starts as UTF-8 (its encoding was settled from its start)
+    /// but a later line is not: most likely rows pasted in from a file of
+    /// another encoding.
+    #[error(
+        "{}: line {line} is not valid UTF-8 (in field {field}), though the file before it is: it mixes two encodings, perhaps rows pasted from another file; save it again from Excel as \"CSV UTF-8\", or if all of it is in one encoding, name it with --encoding",
+        path.display()
+    )]
+    MixedEncoding {
+        path: PathBuf,
+        line: u64,
+        /// The field, from 1, where the bytes are.
+        field: usize,
+    },
+
     /// The text has bytes that its encoding does not define, such as a
     /// lone UTF-16 surrogate or Windows-1251's byte 0x98.
     #[error(

@@ -17,10 +17,12 @@ pub(super) struct Record {
     bytes: csv::ByteRecord,
 }
 
-/// Why a record is not text: the cell (from 0) where its UTF-8 breaks.
+/// Why a record is not text: the cell (from 0) where its UTF-8 breaks,
+/// and the physical line where the record starts.
 #[derive(Debug)]
 pub(super) struct NotUtf8 {
     pub(super) cell: usize,
+    pub(super) line: u64,
 }
 
 impl Record {
@@ -33,13 +35,14 @@ impl Record {
         if !reader.read_byte_record(&mut self.bytes)? {
             return Ok(None);
         }
-        self.take_bytes()?;
-        Ok(Some(self.bytes.position().map_or(0, csv::Position::line)))
+        let line = self.bytes.position().map_or(0, csv::Position::line);
+        self.take_bytes().map_err(|cell| NotUtf8 { cell, line })?;
+        Ok(Some(line))
     }
 
     /// Fills the record with the text of `self.bytes`, if it is UTF-8 and
-    /// no character spans two cells.
-    fn take_bytes(&mut self) -> Result<(), NotUtf8> {
+    /// no character spans two cells; else the cell where it breaks.
+    fn take_bytes(&mut self) -> Result<(), usize> {
         let bytes = &self.bytes;
         let text = simdutf8::compat::from_utf8(bytes.as_slice())
             .map_err(|error| not_utf8(bytes, error.valid_up_to()))?;
@@ -93,15 +96,13 @@ impl Record {
 }
 
 /// The cell of `bytes` that holds byte `at` of them all.
-fn not_utf8(bytes: &csv::ByteRecord, at: usize) -> NotUtf8 {
+fn not_utf8(bytes: &csv::ByteRecord, at: usize) -> usize {
     let holds = |cell: &usize| {
         bytes
             .range(*cell)
             .is_some_and(|range: Range<usize>| range.end > at)
     };
-    NotUtf8 {
-        cell: (0..bytes.len()).find(holds).unwrap_or(0),
-    }
+    (0..bytes.len()).find(holds).unwrap_or(0)
 }
 
 /// Why the next record could not be read.

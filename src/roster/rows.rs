@@ -9,7 +9,7 @@ use std::fmt;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use super::decode::{self, Input};
+use super::decode::{self, Input, Refusal};
 use super::emails::{self, SeenEmails};
 use super::header::{self, Col};
 use super::pipeline::{BATCH_ROWS, Batch, Pipeline};
@@ -31,8 +31,13 @@ const CSV_BUFFER: usize = 64 * 1024;
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Rows, RosterError> {
     let (source, notices) = match decode::open_input(path, options.encoding)? {
         Input::Xlsx => (Source::Sheet(Sheet::open(path)?), Vec::new()),
-        Input::Text { reader, notice } => {
-            let (source, separator_notice) = csv_source(reader, options.delimiter, path)?;
+        Input::Text {
+            reader,
+            notice,
+            utf8_given,
+        } => {
+            let (csv, separator_notice) = csv_source(reader, options.delimiter, path)?;
+            let source = Source::Csv { csv, utf8_given };
             (source, notice.into_iter().chain(separator_notice).collect())
         }
     };
@@ -45,15 +50,14 @@ fn csv_source(
     mut reader: Box<dyn Read + Send>,
     delimiter: Option<u8>,
     path: &Path,
-) -> Result<(Source, Option<String>), RosterError> {
-    let prefix =
-        peek_first_line(&mut reader).map_err(|reason| match decode::undecodable(&reason) {
-            Some(undecodable) => read_error(path, 0, Failure::Undecodable(undecodable.clone())),
-            None => RosterError::Open {
-                path: path.to_path_buf(),
-                reason,
-            },
-        })?;
+) -> Result<(CsvReader, Option<String>), RosterError> {
+    let prefix = peek_first_line(&mut reader).map_err(|reason| match decode::refusal(&reason) {
+        Some(refusal) => read_error(path, 0, Failure::Refused(refusal.clone())),
+        None => RosterError::Open {
+            path: path.to_path_buf(),
+            reason,
+        },
+    })?;
     let (delimiter, notice) = match delimiter {
         Some(given) => (given, None),
         None => header::sniff_delimiter(prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&prefix)),
@@ -77,7 +81,7 @@ fn csv_source(
         .flexible(true)
         .buffer_capacity(CSV_BUFFER)
         .from_reader(whole);
-    Ok((Source::Csv(Box::new(csv)), notice))
+    Ok((Box::new(csv), notice))
 }
 
 /// Reads from `reader` until the first line break, [`PEEK_BYTES`] or the end.
@@ -95,9 +99,15 @@ fn peek_first_line(reader: &mut impl Read) -> io::Result<Vec<u8>> {
     Ok(prefix)
 }
 
+type CsvReader = Box<csv::Reader<Box<dyn Read + Send>>>;
+
 /// Where records come from.
 pub(super) enum Source {
-    Csv(Box<csv::Reader<Box<dyn Read + Send>>>),
+    Csv {
+        csv: CsvReader,
+        /// See [`Input::Text`].
+        utf8_given: bool,
+    },
     Sheet(Sheet),
 }
 
@@ -106,13 +116,14 @@ impl Source {
     /// it starts, `None` at the end, or the reading error as text.
     pub(super) fn next_record(&mut self, record: &mut Record) -> Result<Option<u64>, Failure> {
         match self {
-            Source::Csv(csv) => match record.read(csv) {
+            Source::Csv { csv, utf8_given } => match record.read(csv) {
                 Ok(line) => Ok(line),
                 Err(ReadError::Csv(error)) => Err(failure(&error)),
-                Err(ReadError::NotUtf8(error)) => Err(Failure::Read(format!(
-                    "invalid UTF-8 in field {}",
-                    error.cell + 1
-                ))),
+                Err(ReadError::NotUtf8(error)) => Err(Failure::NotUtf8 {
+                    line: error.line,
+                    field: error.cell + 1,
+                    given: *utf8_given,
+                }),
             },
             Source::Sheet(sheet) => Ok(sheet.next_record(record)),
         }
@@ -123,16 +134,23 @@ impl Source {
 pub(super) enum Failure {
     /// Reading failed; the text says why, without a position.
     Read(String),
-    /// The text has bytes its encoding does not define.
-    Undecodable(decode::Undecodable),
+    /// What the file's reader refused: see [`decode::Refusal`].
+    Refused(decode::Refusal),
+    /// A record, starting on `line`, that is not UTF-8 in `field` (from
+    /// 1), in a file read as UTF-8; `given` when `--encoding` said so.
+    NotUtf8 {
+        line: u64,
+        field: usize,
+        given: bool,
+    },
 }
 
 /// The csv error as a [`Failure`], without the position, which the caller
 /// words itself.
 fn failure(error: &csv::Error) -> Failure {
     match error.kind() {
-        csv::ErrorKind::Io(io) => match decode::undecodable(io) {
-            Some(undecodable) => Failure::Undecodable(undecodable.clone()),
+        csv::ErrorKind::Io(io) => match decode::refusal(io) {
+            Some(refusal) => Failure::Refused(refusal.clone()),
             None => Failure::Read(io.to_string()),
         },
         csv::ErrorKind::Utf8 { err, .. } => {
@@ -376,10 +394,32 @@ pub(super) fn read_error(path: &Path, line: u64, failure: Failure) -> RosterErro
             line,
             reason,
         },
-        Failure::Undecodable(undecodable) => RosterError::Undecodable {
+        Failure::Refused(Refusal::Undecodable { line, encoding }) => RosterError::Undecodable {
             path: path.to_path_buf(),
-            line: undecodable.line,
-            encoding: undecodable.encoding,
+            line,
+            encoding,
+        },
+        Failure::Refused(Refusal::Nul) => RosterError::Binary {
+            path: path.to_path_buf(),
+        },
+        Failure::Refused(Refusal::LongLine { line }) => RosterError::LongLine {
+            path: path.to_path_buf(),
+            line,
+        },
+        Failure::NotUtf8 {
+            line, given: true, ..
+        } => RosterError::NotUtf8 {
+            path: path.to_path_buf(),
+            line,
+        },
+        Failure::NotUtf8 {
+            line,
+            field,
+            given: false,
+        } => RosterError::MixedEncoding {
+            path: path.to_path_buf(),
+            line,
+            field,
         },
     }
 }

@@ -550,6 +550,83 @@ fn late_nul_is_binary() {
     assert!(open_error(&path, &ReadOptions::default()).contains("looks like a binary file"));
 }
 
+/// A UTF-8 file of Cyrillic names: `rows` valid rows (over a megabyte,
+/// past what the first pass reads to settle the encoding for 20,000),
+/// then `tail`.
+fn long_utf8_file(rows: usize, tail: &[u8]) -> tempfile::NamedTempFile {
+    let mut text = HEADER.as_bytes().to_vec();
+    for row in 1..=rows {
+        let line =
+            format!("true;Сергей;Иванов-Петров;agent{row}@example.com;secret1;EMPLOYEE;1;;;;;;\n");
+        text.extend_from_slice(line.as_bytes());
+    }
+    text.extend_from_slice(tail);
+    temp_csv(&text)
+}
+
+/// Reads `file` to its end: the rows before the fatal error, and the error.
+fn read_until_error(file: &tempfile::NamedTempFile, options: &ReadOptions) -> (usize, String) {
+    let mut rows = open(file.path(), options).expect("the start of the file is fine");
+    let mut good = 0;
+    while let Some(row) = rows.next_row() {
+        match row {
+            Ok(_) => good += 1,
+            Err(error) => return (good, error.to_string()),
+        }
+    }
+    panic!("read {good} rows and no error");
+}
+
+/// A file that starts as UTF-8 and has Windows-1251 bytes further on is
+/// refused at the line where they are, not read all as Windows-1251,
+/// which would garble the names before.
+#[test]
+fn later_bytes_of_another_encoding_are_refused_at_their_line() {
+    let file = long_utf8_file(
+        20_000,
+        b"true;\xC8\xE2\xE0\xED;B;x@example.com;secret1;ADMIN;1;;;;;;\n",
+    );
+    let (good, error) = read_until_error(&file, &ReadOptions::default());
+    assert_eq!(good, 20_000);
+    assert_eq!(
+        error,
+        format!(
+            "{}: line 20002 is not valid UTF-8 (in field 2), though the file before it is: it mixes two encodings, perhaps rows pasted from another file; save it again from Excel as \"CSV UTF-8\", or if all of it is in one encoding, name it with --encoding",
+            file.path().display()
+        )
+    );
+
+    let utf8 = ReadOptions {
+        encoding: Some(encoding_rs::UTF_8),
+        delimiter: None,
+    };
+    let (_, error) = read_until_error(&file, &utf8);
+    assert!(error.ends_with("is not valid UTF-8 (first at line 20002); name its real encoding, such as windows-1251, or let it be detected"), "{error}");
+}
+
+/// A NUL or an overlong line past the first pass ends the reading there,
+/// with the same errors as when the first pass finds them.
+#[test]
+fn late_nul_and_long_line_are_refused_while_reading() {
+    let file = long_utf8_file(20_000, b"true;A;B;x@example.com;secret1;\0;1;;;;;;\n");
+    let (good, error) = read_until_error(&file, &ReadOptions::default());
+    assert!(good <= 20_000, "{good}");
+    assert!(error.contains("looks like a binary file"), "{error}");
+
+    let mut long = b"true;".to_vec();
+    long.resize(5 * 1024 * 1024, b'a');
+    let file = long_utf8_file(20_000, &long);
+    let (good, error) = read_until_error(&file, &ReadOptions::default());
+    assert!(good <= 20_000, "{good}");
+    assert_eq!(
+        error,
+        format!(
+            "{}: line 20002 is longer than 4 MiB, which no agents file needs (a row is a few KB); check that this is the right file, saved from Excel as \"CSV UTF-8\" or .xlsx",
+            file.path().display()
+        )
+    );
+}
+
 /// The rows can move to another thread (the sender runs on tokio).
 #[test]
 fn rows_are_send() {
