@@ -11,7 +11,9 @@
 //! mostly in the processor's cache, and a batch of inserts reads its slots
 //! first ([`SeenEmails::warm`]) so that the misses overlap.
 
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
 
 /// The smallest table, in slots (a power of two).
 const MIN_SLOTS: usize = 1024;
@@ -44,7 +46,7 @@ impl SeenEmails {
     pub(super) fn with_capacity(emails: usize) -> SeenEmails {
         SeenEmails {
             slots: vec![[0; 2]; slots_for(emails)],
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             text: String::with_capacity(emails.saturating_mul(EMAIL_BYTES)),
             ends: Vec::with_capacity(emails),
             rows: Vec::with_capacity(emails),
