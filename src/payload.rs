@@ -376,7 +376,10 @@ static SUSPECT: [bool; 256] = {
 /// took twice as long.
 fn ini_breaker(value: &str) -> Option<Breaker> {
     let bytes = value.as_bytes();
-    if !bytes.iter().fold(false, |any, &b| any | SUSPECT[usize::from(b)]) {
+    if !bytes
+        .iter()
+        .fold(false, |any, &b| any | SUSPECT[usize::from(b)])
+    {
         return None;
     }
     if bytes.iter().any(|&b| b == b'\r' || b == b'\n') {

@@ -13,15 +13,13 @@ use super::decode::{self, Input, Refusal};
 use super::emails::{self, SeenEmails};
 use super::header::{self, Col};
 use super::pipeline::{BATCH_ROWS, Batch, Pipeline};
-use super::record::{ReadError, Record};
+use super::record::{ReadError, Reader, Record};
 use super::rules::{self, RowChecker};
 use super::xlsx::Sheet;
 use super::{CheckedRow, Problem, ReadOptions, RosterError};
 
 /// How much of the decoded text is looked at to find the separator.
 const PEEK_BYTES: usize = 64 * 1024;
-/// The csv reader's buffer; larger than its default to cut read calls.
-const CSV_BUFFER: usize = 64 * 1024;
 
 /// Opens the agents file at `path` (CSV or `.xlsx`) and reads its header.
 ///
@@ -44,13 +42,13 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Rows, RosterError> {
     Rows::start(path, source, notices)
 }
 
-/// Builds the csv reader, choosing the separator from the first line unless
+/// Builds the record reader, choosing the separator from the first line unless
 /// `delimiter` is given.
 fn csv_source(
     mut reader: Box<dyn Read + Send>,
     delimiter: Option<u8>,
     path: &Path,
-) -> Result<(CsvReader, Option<String>), RosterError> {
+) -> Result<(Box<Reader>, Option<String>), RosterError> {
     let prefix = peek_first_line(&mut reader).map_err(|reason| match decode::refusal(&reason) {
         Some(refusal) => read_error(path, 0, Failure::Refused(refusal.clone())),
         None => RosterError::Open {
@@ -62,26 +60,19 @@ fn csv_source(
         Some(given) => (given, None),
         None => header::sniff_delimiter(prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&prefix)),
     };
-    // NOTE: with CRLF line ends the csv crate reports each record one line
-    // too early (https://github.com/BurntSushi/rust-csv/issues/395, open).
-    // Splitting at `\n` alone keeps its line numbers right; the `\r` left in
-    // the last cell is trimmed, or removed by `Columns::get`. Old Mac files
-    // that end lines with `\r` alone keep the default, and all their rows
-    // then report line 1.
+    // NOTE: records end at `\n` alone, which keeps line numbers right (the
+    // csv crate's CRLF mode reports each record one line too early,
+    // https://github.com/BurntSushi/rust-csv/issues/395, open); the `\r`
+    // left in the last cell is trimmed, or removed by `Columns::get`. Old
+    // Mac files that end lines with `\r` alone need CRLF mode, and all
+    // their rows then report line 1.
     let terminator = if prefix.contains(&b'\r') && !prefix.contains(&b'\n') {
-        csv::Terminator::CRLF
+        csv_core::Terminator::CRLF
     } else {
-        csv::Terminator::Any(b'\n')
+        csv_core::Terminator::Any(b'\n')
     };
     let whole: Box<dyn Read + Send> = Box::new(Cursor::new(prefix).chain(reader));
-    let csv = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .terminator(terminator)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(CSV_BUFFER)
-        .from_reader(whole);
-    Ok((Box::new(csv), notice))
+    Ok((Box::new(Reader::new(whole, delimiter, terminator)), notice))
 }
 
 /// Reads from `reader` until the first line break, [`PEEK_BYTES`] or the end.
@@ -99,12 +90,10 @@ fn peek_first_line(reader: &mut impl Read) -> io::Result<Vec<u8>> {
     Ok(prefix)
 }
 
-type CsvReader = Box<csv::Reader<Box<dyn Read + Send>>>;
-
 /// Where records come from.
 pub(super) enum Source {
     Csv {
-        csv: CsvReader,
+        csv: Box<Reader>,
         /// See [`Input::Text`].
         utf8_given: bool,
     },
@@ -116,9 +105,9 @@ impl Source {
     /// it starts, `None` at the end, or the reading error as text.
     pub(super) fn next_record(&mut self, record: &mut Record) -> Result<Option<u64>, Failure> {
         match self {
-            Source::Csv { csv, utf8_given } => match record.read(csv) {
+            Source::Csv { csv, utf8_given } => match csv.read(record) {
                 Ok(line) => Ok(line),
-                Err(ReadError::Csv(error)) => Err(failure(&error)),
+                Err(ReadError::Io(error)) => Err(failure(&error)),
                 Err(ReadError::NotUtf8(error)) => Err(Failure::NotUtf8 {
                     line: error.line,
                     field: error.cell + 1,
@@ -145,18 +134,11 @@ pub(super) enum Failure {
     },
 }
 
-/// The csv error as a [`Failure`], without the position, which the caller
-/// words itself.
-fn failure(error: &csv::Error) -> Failure {
-    match error.kind() {
-        csv::ErrorKind::Io(io) => match decode::refusal(io) {
-            Some(refusal) => Failure::Refused(refusal.clone()),
-            None => Failure::Read(io.to_string()),
-        },
-        csv::ErrorKind::Utf8 { err, .. } => {
-            Failure::Read(format!("invalid UTF-8 in field {}", err.field() + 1))
-        }
-        _ => Failure::Read(error.to_string()),
+/// A reading error as a [`Failure`].
+fn failure(error: &io::Error) -> Failure {
+    match decode::refusal(error) {
+        Some(refusal) => Failure::Refused(refusal.clone()),
+        None => Failure::Read(error.to_string()),
     }
 }
 
