@@ -16,6 +16,10 @@
 # once, so the two best times come from unlike moments, while each turn
 # times both back to back under the same load. BENCHMARKS.md gives both.
 #
+# QUOTED=1 quotes every row's display name: no line is then plain, and
+# every record goes through csv_core instead of the split of plain lines
+# (see src/roster/record.rs), the slowest path a file can take.
+#
 # Targets: `--dry-run` (its default, text output) at most 2x the parse-only
 # time; peak memory under 150 MB for both. The JSON ratio is reported, not
 # held to the 2x: each JSON line carries the whole masked config, over
@@ -32,7 +36,9 @@ file="$work/agents.csv"
 cargo build --release --quiet --bin provision --example csv_parse_only
 # Where cargo just built them: CARGO_TARGET_DIR when set, else ./target.
 release=${CARGO_TARGET_DIR:-target}/release
-python3 scripts/gen-agents.py --rows "$rows" "$file"
+quoted=()
+if [ "${QUOTED:-0}" = 1 ]; then quoted=(--quoted); fi
+python3 scripts/gen-agents.py --rows "$rows" "${quoted[@]}" "$file"
 echo "file: $rows rows, $(du -h "$file" | cut -f1)"
 
 # once NAME COMMAND...: runs it once, adding its wall time (seconds) to

@@ -4,12 +4,15 @@
 //! [`Reader`] does what `csv::Reader` reading `StringRecord`s does, with
 //! two differences that made a dry run over twice as fast:
 //!
-//! - A line with no quote in it is split at the separator here, not by
-//!   csv_core's parser: such a line is one record whose cells are exactly
-//!   the pieces between separators, and finding them with `memchr` costs a
-//!   fraction of running the parser over every byte. Every other record
-//!   (quoted cells, cells over several lines) goes to csv_core, which the
-//!   csv crate uses too, starting at the same record boundary.
+//! - A line whose cells each hold no quote, or are wholly quoted with no
+//!   quote inside (what a spreadsheet writes when it quotes every cell), is
+//!   split at the separator here, not by csv_core's parser: such a line is
+//!   one record whose cells are plain to see, and finding them with a byte
+//!   loop and `memchr` costs a fraction of running the parser over every
+//!   byte. Every other record (doubled quotes, cells over several lines)
+//!   goes to csv_core, which the csv crate uses too, starting at the same
+//!   record boundary; so does the first, so that a byte-order mark is
+//!   stripped exactly as the csv crate strips it.
 //! - A record is checked as UTF-8 in one pass over all its bytes, with
 //!   simdutf8; the csv crate checks each cell with the standard library,
 //!   which on a file of Cyrillic names took over a third of parsing it.
@@ -79,27 +82,40 @@ impl Record {
         &self.text
     }
 
-    /// Fills the record with the cells of `line`, a line with no quote,
-    /// split at `delimiter` (an ASCII byte).
-    fn split_line(&mut self, line: &[u8], delimiter: u8) -> Result<(), usize> {
-        let text = simdutf8::compat::from_utf8(line).map_err(|error| {
-            // The cell holding the first bad byte.
-            memchr::memchr_iter(delimiter, &line[..error.valid_up_to()]).count()
-        })?;
+    /// Fills the record with the cells of `line` (a line without its
+    /// `\n`) split at `delimiter` (an ASCII byte), if csv_core would read
+    /// the line as one record of those cells; `None` if it must read it.
+    /// On bytes that are not UTF-8, the cell where they are.
+    fn split_line(&mut self, line: &[u8], delimiter: u8) -> Option<Result<(), usize>> {
+        self.cells.clear();
+        if memchr::memchr(b'"', line).is_none() {
+            // A plain loop: cells are short, and memchr's iterator costs
+            // more for each separator than it saves between them.
+            let mut start = 0;
+            for (at, &byte) in line.iter().enumerate() {
+                if byte == delimiter {
+                    self.cells.push(start..at);
+                    start = at + 1;
+                }
+            }
+            self.cells.push(start..line.len());
+        } else {
+            split_quoted(line, delimiter, &mut self.cells)?;
+        }
+        let text = match simdutf8::compat::from_utf8(line) {
+            Ok(text) => text,
+            Err(error) => {
+                let bad = error.valid_up_to();
+                return Some(Err(self
+                    .cells
+                    .iter()
+                    .position(|cell| cell.end >= bad)
+                    .unwrap_or(0)));
+            }
+        };
         self.text.clear();
         self.text.push_str(text);
-        self.cells.clear();
-        // A plain loop: cells are short, and memchr's iterator costs more
-        // for each separator than it saves between them.
-        let mut start = 0;
-        for (at, &byte) in line.iter().enumerate() {
-            if byte == delimiter {
-                self.cells.push(start..at);
-                start = at + 1;
-            }
-        }
-        self.cells.push(start..line.len());
-        Ok(())
+        Some(Ok(()))
     }
 
     /// Fills the record with csv_core's output: the cells one after
@@ -121,6 +137,47 @@ impl Record {
             start = end;
         }
         Ok(())
+    }
+}
+
+/// The cells of `line` into `cells`, if each either holds no quote or is
+/// wholly quoted with no quote inside (what a spreadsheet writes when it
+/// quotes every cell); their quotes are left out. `None` for anything
+/// else: a doubled quote, a quote inside a plain cell, text after a
+/// closing quote, a quote left open (its cell goes on to the next line).
+///
+/// One exception to the cells being csv_core's: a closing quote followed
+/// by the `\r` of a CRLF line end, which csv_core keeps in the cell,
+/// leaves it out. Only the last cell of a record can have it, and
+/// `Columns::get` removes it there anyway (a cell that ends in `\r`
+/// inside its quotes goes to csv_core, so that the two agree).
+fn split_quoted(line: &[u8], delimiter: u8, cells: &mut Vec<Range<usize>>) -> Option<()> {
+    let mut at = 0;
+    loop {
+        let rest = &line[at..];
+        if rest.first() == Some(&b'"') {
+            let close = at + 1 + memchr::memchr(b'"', &rest[1..])?;
+            cells.push(at + 1..close);
+            let ends_in_cr = close > at + 1 && line[close - 1] == b'\r';
+            match &line[close + 1..] {
+                [] => return Some(()),
+                // The `\r` left out must be the one `Columns::get` would
+                // remove, not one inside the quotes.
+                [b'\r'] if !ends_in_cr => return Some(()),
+                [next, ..] if *next == delimiter => at = close + 2,
+                _ => return None,
+            }
+        } else {
+            let end = memchr::memchr(delimiter, rest).map_or(line.len(), |end| at + end);
+            if memchr::memchr(b'"', &line[at..end]).is_some() {
+                return None;
+            }
+            cells.push(at..end);
+            if end == line.len() {
+                return Some(());
+            }
+            at = end + 1;
+        }
     }
 }
 
@@ -197,12 +254,10 @@ impl Reader {
                 return Ok(None);
             }
             let line = self.line;
-            if let Some(plain) = self.plain_line()? {
-                let cells = &self.buf[self.start..plain.end];
-                record
-                    .split_line(cells, self.delimiter)
-                    .map_err(|cell| ReadError::NotUtf8(NotUtf8 { cell, line }))?;
-                self.start = plain.next;
+            let (end, next) = self.line_end()?;
+            if let Some(split) = record.split_line(&self.buf[self.start..end], self.delimiter) {
+                split.map_err(|cell| ReadError::NotUtf8(NotUtf8 { cell, line }))?;
+                self.start = next;
                 self.line += 1;
                 return Ok(Some(line));
             }
@@ -227,24 +282,19 @@ impl Reader {
         }
     }
 
-    /// The next line, if it has no quote: where it ends in `buf` (before
-    /// its `\n`) and where the next one starts.
-    fn plain_line(&mut self) -> io::Result<Option<PlainLine>> {
-        // How many unread bytes are known to hold neither.
+    /// Where the next line ends in `buf` (before its `\n`), and where the
+    /// one after starts; reads until the line is whole.
+    fn line_end(&mut self) -> io::Result<(usize, usize)> {
+        // How many unread bytes are known to hold no line break.
         let mut searched = 0;
         loop {
             let from = self.start + searched;
-            if let Some(at) = memchr::memchr2(b'\n', b'"', &self.buf[from..self.end]) {
-                let at = from + at;
-                return Ok((self.buf[at] == b'\n').then_some(PlainLine {
-                    end: at,
-                    next: at + 1,
-                }));
+            if let Some(at) = memchr::memchr(b'\n', &self.buf[from..self.end]) {
+                return Ok((from + at, from + at + 1));
             }
             searched = self.end - self.start;
             if !self.fill()? {
-                let end = self.end;
-                return Ok((end > self.start).then_some(PlainLine { end, next: end }));
+                return Ok((self.end, self.end));
             }
         }
     }
@@ -316,12 +366,6 @@ impl Reader {
     }
 }
 
-/// See [`Reader::plain_line`].
-struct PlainLine {
-    end: usize,
-    next: usize,
-}
-
 impl From<io::Error> for ReadError {
     fn from(error: io::Error) -> ReadError {
         ReadError::Io(error)
@@ -367,7 +411,7 @@ mod tests {
         let mut all = Vec::new();
         loop {
             match reader.read(&mut record) {
-                Ok(Some(line)) => all.push(Ok((line, record.iter().map(str::to_string).collect()))),
+                Ok(Some(line)) => all.push(Ok((line, cells(record.iter())))),
                 Ok(None) => return all,
                 Err(ReadError::NotUtf8(_)) => {
                     all.push(Err(()));
@@ -404,12 +448,9 @@ mod tests {
                 let rest = &input[usize::try_from(position.byte()).unwrap()..];
                 line += rest.iter().take_while(|&&b| b == b'\n').count() as u64;
             }
-            let cells: Result<Vec<String>, _> = record
-                .iter()
-                .map(|cell| std::str::from_utf8(cell).map(str::to_string))
-                .collect();
-            match cells {
-                Ok(cells) => all.push(Ok((line, cells))),
+            let text: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+            match text {
+                Ok(text) => all.push(Ok((line, cells(text.into_iter())))),
                 Err(_) => {
                     all.push(Err(()));
                     break;
@@ -417,6 +458,19 @@ mod tests {
             }
         }
         all
+    }
+
+    /// A record's cells as compared, without one `\r` at the end of the
+    /// last, which [`split_quoted`] may leave out and `Columns::get`
+    /// removes.
+    fn cells<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<String> {
+        let mut cells: Vec<String> = cells.map(str::to_string).collect();
+        if let Some(last) = cells.last_mut()
+            && last.ends_with('\r')
+        {
+            last.pop();
+        }
+        cells
     }
 
     fn terminator(crlf: bool) -> csv_core::Terminator {
@@ -431,8 +485,12 @@ mod tests {
     /// mark, a quote inside a plain cell, no line break at the end.
     #[test]
     fn records_are_the_csv_crates() {
-        let inputs: [&[u8]; 9] = [
+        let inputs: [&[u8]; 13] = [
             b"a;b\nc;d\n",
+            b"h\n\"TRUE\";\"\xD0\x98\";\"\";\"a;b\"\r\n\"x\";y;\"z\"\n",
+            b"h\n\"a\"\"b\";c\n\"a\" ;b\n\"a\"x;b\n",
+            b"h\n\"a;\n\"b\";c\n\"\"\n;\"\"\n",
+            b"h\n\"last\"\r\r\n\"open",
             b"\xEF\xBB\xBFname;x\r\nJohn;\"a;b\"\r\n\r\n",
             "h\n\"Сер\nгей\";x\n\n\nlast;\"\"\"q\"\"\"".as_bytes(),
             b"h\nO\"Neil;x\n\"a\"b;c\n",
@@ -499,6 +557,9 @@ mod tests {
             b"\xEF\xBB\xBF",
             b"\xD0",
             b"\xFF",
+            b"\"a\"",
+            b"\";\"",
+            b"\"\r\n",
         ]);
         prop::collection::vec(piece, 0..60).prop_map(|pieces| pieces.concat())
     }
