@@ -189,10 +189,10 @@ pub(super) struct Reader {
     inner: Box<dyn Read + Send>,
     core: csv_core::Reader,
     delimiter: u8,
-    /// Whether lines without a quote are split here: not when lines may
-    /// end with `\r` alone, nor for a separator that a line break or a
-    /// UTF-8 sequence could hold.
-    split_plain: bool,
+    /// Whether lines may be split here ([`Record::split_line`]): not when
+    /// lines may end with `\r` alone, nor for a separator that a line
+    /// break, a quote or a UTF-8 sequence could be.
+    split_lines: bool,
     /// Bytes read and not yet used: `buf[start..end]`.
     buf: Vec<u8>,
     start: usize,
@@ -232,7 +232,7 @@ impl Reader {
             inner,
             core,
             delimiter,
-            split_plain: matches!(terminator, csv_core::Terminator::Any(b'\n'))
+            split_lines: matches!(terminator, csv_core::Terminator::Any(b'\n'))
                 && delimiter.is_ascii()
                 && !matches!(delimiter, b'\n' | b'\r' | b'"'),
             buf: vec![0; BUFFER],
@@ -249,7 +249,7 @@ impl Reader {
     /// Reads the next record into `record`: the physical line where it
     /// starts, or `None` at the end.
     pub(super) fn read(&mut self, record: &mut Record) -> Result<Option<u64>, ReadError> {
-        if self.started && self.split_plain {
+        if self.started && self.split_lines {
             if !self.skip_empty_lines()? {
                 return Ok(None);
             }
