@@ -231,34 +231,21 @@ pub(super) fn repeated_email(email: &str, earlier: usize) -> String {
 /// The SIP cells and `ext`, in that order, each checked by
 /// [`check_one_line`]; the SIP password untrimmed.
 fn check_sip<'r>(cells: &Cells<'r>, found: &mut Found<'_>) -> [&'r str; 5] {
-    let line_break = cells.line_break;
     [
-        check_one_line(
-            Col::SipLogin,
-            cells.trimmed(Col::SipLogin),
-            line_break,
-            found,
-        ),
-        check_one_line(
-            Col::SipPassword,
-            cells.raw(Col::SipPassword),
-            line_break,
-            found,
-        ),
-        check_one_line(
-            Col::SipDisplayName,
-            cells.trimmed(Col::SipDisplayName),
-            line_break,
-            found,
-        ),
-        check_one_line(
-            Col::SipAuthName,
-            cells.trimmed(Col::SipAuthName),
-            line_break,
-            found,
-        ),
-        check_one_line(Col::Ext, cells.trimmed(Col::Ext), line_break, found),
+        Col::SipLogin,
+        Col::SipPassword,
+        Col::SipDisplayName,
+        Col::SipAuthName,
+        Col::Ext,
     ]
+    .map(|col| {
+        let value = if col == Col::SipPassword {
+            cells.raw(col)
+        } else {
+            cells.trimmed(col)
+        };
+        check_one_line(col, value, cells.line_break, found)
+    })
 }
 
 /// The problems of one row as they are found.
